@@ -1,0 +1,66 @@
+from django.db.models import Q, QuerySet
+
+from frontdesk.accounts.models import Contact, Organisation, Role, Team, User
+from frontdesk.core.errors import NotFound, PermissionDenied
+
+STAFF_ROLES = {Role.ADMIN, Role.SUPERVISOR, Role.AGENT, Role.LIGHT_AGENT}
+
+
+def require_agent(user: object) -> User:
+    """The signed-in agent, or PermissionDenied for anyone else."""
+    if not isinstance(user, User) or not user.is_active or user.role not in STAFF_ROLES:
+        raise PermissionDenied("Sign in as an agent.")
+    return user
+
+
+def agent_team_ids(user: User) -> list[int]:
+    cached = getattr(user, "_team_ids", None)
+    if cached is None:
+        cached = list(user.teams.values_list("pk", flat=True))
+        user._team_ids = cached  # type: ignore[attr-defined]  # per-request cache on the instance
+    return cached
+
+
+def agent_list(*, user: User) -> QuerySet[User]:
+    require_agent(user)
+    return User.objects.filter(is_active=True).order_by("name")
+
+
+def team_list(*, user: User) -> QuerySet[Team]:
+    require_agent(user)
+    return Team.objects.order_by("name")
+
+
+def organisation_list(*, user: User, query: str = "") -> QuerySet[Organisation]:
+    require_agent(user)
+    organisations = Organisation.objects.order_by("name")
+    if query:
+        organisations = organisations.filter(name__icontains=query)
+    return organisations
+
+
+def access_organisation(user: User, organisation_id: int) -> Organisation:
+    require_agent(user)
+    try:
+        return Organisation.objects.get(pk=organisation_id)
+    except Organisation.DoesNotExist:
+        raise NotFound("No such organisation.") from None
+
+
+def contact_list(*, user: User, query: str = "") -> QuerySet[Contact]:
+    require_agent(user)
+    contacts = Contact.objects.filter(merged_into=None).select_related("organisation").order_by("name", "pk")
+    if query:
+        contacts = contacts.filter(Q(name__icontains=query) | Q(identities__value__icontains=query.lower())).distinct()
+    return contacts
+
+
+def access_contact(user: User, contact_id: int) -> Contact:
+    """Agents see every contact; a merged contact leads to the one it was merged into."""
+    require_agent(user)
+    contact = Contact.objects.select_related("organisation").filter(pk=contact_id).first()
+    if contact is None:
+        raise NotFound("No such contact.")
+    while contact.merged_into_id is not None:
+        contact = Contact.objects.select_related("organisation").get(pk=contact.merged_into_id)
+    return contact

@@ -1,0 +1,244 @@
+"""Permission-scoped reads of tickets. Every face (workspace, API) reads through these."""
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
+
+from frontdesk.accounts.models import Contact, Role, User
+from frontdesk.accounts.selectors import agent_team_ids, require_agent
+from frontdesk.core.errors import NotFound, ValidationError
+from frontdesk.tickets.models import UNSOLVED, Attachment, Message, MessageKind, Status, Ticket, TicketEvent
+
+COUNT_CAP = 1000
+
+
+def visible_tickets(user: User) -> QuerySet[Ticket]:
+    """Admins and supervisors see every ticket; agents see their teams' tickets, their own and unrouted ones."""
+    require_agent(user)
+    tickets = Ticket.objects.all()
+    if user.role in (Role.ADMIN, Role.SUPERVISOR):
+        return tickets
+    return tickets.filter(Q(team_id__in=agent_team_ids(user)) | Q(assignee_id=user.pk) | Q(team__isnull=True))
+
+
+def access_ticket(user: User, ticket_id: int) -> Ticket:
+    """The ticket if `user` may see it; NotFound otherwise (whether or not it exists)."""
+    ticket = (
+        visible_tickets(user)
+        .select_related("requester", "organisation", "team", "assignee")
+        .filter(pk=ticket_id)
+        .first()
+    )
+    if ticket is None:
+        raise NotFound(f"Ticket #{ticket_id} does not exist or is not visible to you.")
+    return ticket
+
+
+@dataclass(frozen=True)
+class View:
+    slug: str
+    label: StrOrPromise
+
+
+VIEWS = (
+    View("my-unanswered", _("My unanswered")),
+    View("unassigned", _("Unassigned")),
+    View("open", _("Open")),
+    View("pending", _("Pending")),
+    View("needs-manager", _("Needs manager")),
+    View("all", _("All")),
+)
+VIEW_SLUGS = frozenset(view.slug for view in VIEWS)
+
+
+def _view_filter(slug: str, user: User) -> Q:
+    if slug == "my-unanswered":
+        return Q(assignee_id=user.pk, awaiting_agent=True, status__in=UNSOLVED)
+    if slug == "unassigned":
+        return Q(assignee__isnull=True, status__in=UNSOLVED)
+    if slug == "open":
+        return Q(status__in=(Status.NEW, Status.OPEN))
+    if slug == "pending":
+        return Q(status=Status.PENDING)
+    if slug == "needs-manager":
+        return Q(needs_manager=True)
+    if slug == "all":
+        return Q()
+    raise ValidationError(f"Unknown view “{slug}”.", field="view")
+
+
+@dataclass(frozen=True)
+class TicketFilters:
+    """What an inbox or the API list narrows by. Empty means "any"."""
+
+    view: str = "all"
+    team: int | None = None
+    channel: str = ""
+    booking_stage: str = ""
+    booking_channel: str = ""
+    status: tuple[str, ...] = ()
+    priority: str = ""
+    tag: str = ""
+    assignee: int | None = None
+    requester: int | None = None
+    organisation: int | None = None
+    unassigned: bool = False
+    q: str = ""
+
+
+def ticket_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
+    """Visible tickets that match, newest activity first (the order every index serves)."""
+    tickets = visible_tickets(user).filter(_view_filter(filters.view, user))
+    if filters.team is not None:
+        tickets = tickets.filter(team_id=filters.team)
+    if filters.channel:
+        tickets = tickets.filter(channel=filters.channel)
+    if filters.booking_stage:
+        tickets = tickets.filter(booking_stage=filters.booking_stage)
+    if filters.booking_channel:
+        tickets = tickets.filter(booking_channel=filters.booking_channel)
+    if filters.status:
+        tickets = (
+            tickets.filter(status__in=filters.status)
+            if len(filters.status) > 1
+            else tickets.filter(status=filters.status[0])
+        )
+    if filters.priority:
+        tickets = tickets.filter(priority=filters.priority)
+    if filters.tag:
+        tickets = tickets.filter(tags__name=filters.tag)
+    if filters.assignee is not None:
+        tickets = tickets.filter(assignee_id=filters.assignee)
+    if filters.unassigned:
+        tickets = tickets.filter(assignee__isnull=True)
+    if filters.requester is not None:
+        tickets = tickets.filter(requester_id=filters.requester)
+    if filters.organisation is not None:
+        tickets = tickets.filter(organisation_id=filters.organisation)
+    if filters.q.strip():
+        tickets = tickets.filter(_text_match(filters.q))
+    return tickets.order_by("-last_activity_at", "-id")
+
+
+def _text_match(query: str) -> Q:
+    """Tickets whose subject or any message matches every word of `query`.
+
+    SQLite: FTS5 tables kept in step by triggers (migration 0002). PostgreSQL:
+    expression GIN indexes on to_tsvector('simple', …) (same migration).
+    A number ("1234" or "#1234") also finds that ticket.
+    """
+    words = [word for word in "".join(ch if ch.isalnum() else " " for ch in query).split() if word]
+    if not words:
+        return Q()
+    number = query.strip().lstrip("#")
+    by_number = Q(pk=int(number)) if number.isdigit() and len(number) < 12 else Q(pk__in=[])
+    if connection.vendor == "sqlite":
+        match = " ".join('"' + word.replace('"', "") + '"*' for word in words)
+        return by_number | Q(
+            pk__in=RawSQL(
+                "SELECT rowid FROM tickets_ticket_fts WHERE tickets_ticket_fts MATCH %s "
+                "UNION SELECT m.ticket_id FROM tickets_message m "
+                "WHERE m.id IN (SELECT rowid FROM tickets_message_fts WHERE tickets_message_fts MATCH %s)",
+                (match, match),
+            )
+        )
+    tsquery = " & ".join(word.replace("'", "").replace("\\", "") + ":*" for word in words)
+    return by_number | Q(
+        pk__in=RawSQL(
+            "SELECT id FROM tickets_ticket WHERE to_tsvector('simple', subject) @@ to_tsquery('simple', %s) "
+            "UNION SELECT ticket_id FROM tickets_message WHERE to_tsvector('simple', body_text) "
+            "@@ to_tsquery('simple', %s)",
+            (tsquery, tsquery),
+        )
+    )
+
+
+def count_capped(tickets: QuerySet[Ticket], cap: int = COUNT_CAP) -> int:
+    """Counts up to `cap` + 1 rows: live counts never scan a whole table."""
+    return tickets.order_by()[: cap + 1].count()
+
+
+def view_counts(*, user: User) -> dict[str, int]:
+    return {view.slug: count_capped(ticket_list(user=user, filters=TicketFilters(view=view.slug))) for view in VIEWS}
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Ticket]
+    next_cursor: str | None
+
+
+def encode_cursor(ticket: Ticket) -> str:
+    return base64.urlsafe_b64encode(f"{ticket.last_activity_at.isoformat()}|{ticket.pk}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        at, pk = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return datetime.fromisoformat(at), int(pk)
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError("The cursor is not valid; start again from the first page.", field="cursor") from None
+
+
+def paginate(tickets: QuerySet[Ticket], *, cursor: str = "", size: int = 25) -> Page:
+    """Keyset pagination on (last activity, id): every page costs the same, however deep."""
+    if not 1 <= size <= 100:
+        raise ValidationError("Page size must be between 1 and 100.", field="limit")
+    if cursor:
+        at, pk = _decode_cursor(cursor)
+        tickets = tickets.filter(Q(last_activity_at__lt=at) | Q(last_activity_at=at, pk__lt=pk))
+    rows = list(tickets.select_related("requester", "team", "assignee")[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return Page(items=rows, next_cursor=encode_cursor(rows[-1]) if more and rows else None)
+
+
+def ticket_messages(*, user: User, ticket: Ticket) -> QuerySet[Message]:
+    """The conversation, oldest first, with authors and attachments. `ticket` comes from access_ticket."""
+    require_agent(user)
+    return (
+        ticket.messages.select_related("author_agent", "author_contact")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
+
+
+def ticket_history(*, user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
+    require_agent(user)
+    return ticket.events.select_related("actor").order_by("created_at", "id")
+
+
+def requester_other_tickets(*, user: User, ticket: Ticket, limit: int = 10) -> list[Ticket]:
+    return list(
+        visible_tickets(user)
+        .filter(requester_id=ticket.requester_id)
+        .exclude(pk=ticket.pk)
+        .order_by("-last_activity_at")[:limit]
+    )
+
+
+def contact_timeline(*, user: User, contact: Contact, limit: int = 50) -> list[Ticket]:
+    """A person's tickets across every channel, newest first, each with its public messages."""
+    public = Message.objects.filter(kind=MessageKind.REPLY).select_related("author_agent", "author_contact")
+    merged = Contact.objects.filter(merged_into=contact).values("pk")
+    return list(
+        visible_tickets(user)
+        .filter(Q(requester=contact) | Q(requester__in=merged))
+        .select_related("team", "assignee")
+        .prefetch_related(Prefetch("messages", queryset=public.order_by("created_at")))
+        .order_by("-last_activity_at")[:limit]
+    )
+
+
+def access_attachment(user: User, attachment_id: int) -> Attachment:
+    attachment = Attachment.objects.select_related("message").filter(pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound("No such attachment.")
+    access_ticket(user, attachment.message.ticket_id)
+    return attachment

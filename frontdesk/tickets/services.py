@@ -1,0 +1,721 @@
+"""Every write to a ticket. Each service checks what the actor may do, changes
+state, leaves an audit event and publishes a domain event after commit."""
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any, Final
+
+import nh3
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils.html import strip_tags
+from django.utils.text import slugify
+
+from frontdesk.accounts.events import ContactMerged
+from frontdesk.accounts.models import Contact, Role, Team, User
+from frontdesk.core.errors import Conflict, PermissionDenied, ValidationError
+from frontdesk.core.events import publish
+from frontdesk.tickets.events import MessageAdded, TicketChanged, TicketCreated
+from frontdesk.tickets.models import (
+    TRANSITIONS,
+    Attachment,
+    BookingChannel,
+    BookingStage,
+    Channel,
+    EventKind,
+    Message,
+    MessageKind,
+    Priority,
+    Status,
+    Tag,
+    Ticket,
+    TicketEvent,
+    TicketType,
+)
+
+
+class _Unset(Enum):
+    UNSET = 0
+
+
+UNSET: Final = _Unset.UNSET
+"""Marks an argument of `ticket_update` that was not given (None may be a real value)."""
+
+MANAGER_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
+EDITOR_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AGENT})
+ASSIGNABLE_ROLES = EDITOR_ROLES
+
+ALLOWED_TAGS = {
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "div",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "hr",
+    "i",
+    "img",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "u",
+    "ul",
+}
+# Executables and scripts are refused whatever they are called.
+BLOCKED_EXTENSIONS = frozenset(
+    {
+        "exe",
+        "com",
+        "bat",
+        "cmd",
+        "scr",
+        "pif",
+        "msi",
+        "msp",
+        "vbs",
+        "vbe",
+        "js",
+        "jse",
+        "wsf",
+        "wsh",
+        "ps1",
+        "jar",
+        "cpl",
+        "hta",
+        "lnk",
+        "reg",
+        "dll",
+        "sys",
+    }
+)
+_SNIFF = [
+    (b"MZ", "application/x-msdownload"),
+    (b"\x7fELF", "application/x-executable"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"%PDF-", "application/pdf"),
+    (b"PK\x03\x04", "application/zip"),
+]
+_EXECUTABLE_TYPES = frozenset({"application/x-msdownload", "application/x-executable"})
+_CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
+
+
+# --- helpers shared by the services below ----------------------------------
+
+
+def sanitise_html(html: str) -> str:
+    return nh3.clean(html, tags=ALLOWED_TAGS, link_rel="noopener noreferrer nofollow")
+
+
+def _require_role(actor: User | None, roles: frozenset[str], what: str) -> None:
+    """`actor` None is the system itself (a job, a channel adapter)."""
+    if actor is not None and actor.role not in roles:
+        raise PermissionDenied(f"Your role ({actor.get_role_display()}) may not {what}.")
+
+
+def _lock(ticket: Ticket) -> Ticket:
+    """The current row, locked for the rest of the transaction, so concurrent writers do not lose changes."""
+    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+
+
+def _event(
+    ticket: Ticket,
+    actor: User | None,
+    kind: str,
+    now: datetime,
+    *,
+    field: str = "",
+    old: object = "",
+    new: object = "",
+    note: str = "",
+) -> TicketEvent:
+    return TicketEvent(
+        ticket=ticket,
+        actor=actor,
+        kind=kind,
+        field=field,
+        old_value=_text(old),
+        new_value=_text(new),
+        note=note,
+        created_at=now,
+    )
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, User | Team):
+        return value.name
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _body(body_text: str, body_html: str) -> tuple[str, str]:
+    body_html = sanitise_html(body_html) if body_html.strip() else ""
+    if not body_text.strip() and body_html:
+        body_text = strip_tags(body_html.replace("<br>", "\n").replace("</p>", "\n\n")).strip()
+    return body_text.strip(), body_html
+
+
+def _store_attachments(message: Message, files: Sequence[UploadedFile]) -> None:
+    for upload in files:
+        filename = (upload.name or "attachment").replace("\\", "/").rsplit("/", 1)[-1][:255] or "attachment"
+        Attachment.objects.create(
+            message=message,
+            file=upload,
+            filename=filename,
+            content_type=_checked_content_type(upload, filename),
+            size=upload.size or 0,
+            sha256=_sha256(upload),
+        )
+
+
+def _checked_content_type(upload: UploadedFile, filename: str) -> str:
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    sniffed = next((kind for magic, kind in _SNIFF if head.startswith(magic)), None)
+    if sniffed in _EXECUTABLE_TYPES:
+        raise ValidationError(f"{filename}: executable files are not accepted.", field="attachments")
+    if sniffed:
+        return sniffed
+    declared = (upload.content_type or "").split(";")[0].strip().lower()
+    return declared if _CONTENT_TYPE.match(declared) else "application/octet-stream"
+
+
+def _sha256(upload: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def validate_attachments(files: Sequence[UploadedFile]) -> None:
+    """Checks that need no database: size and file name. Call before any write."""
+    limit = settings.FRONTDESK_MAX_ATTACHMENT_BYTES
+    for upload in files:
+        name = upload.name or "attachment"
+        if (upload.size or 0) > limit:
+            raise ValidationError(
+                f"{name} is {upload.size:,} bytes; the limit is {limit:,} bytes.", field="attachments"
+            )
+        if name.rsplit(".", 1)[-1].lower() in BLOCKED_EXTENSIONS and "." in name:
+            raise ValidationError(f"{name}: files of this type are not accepted.", field="attachments")
+
+
+def _check_choice(value: str, choices: list[str], field: str, *, blank: bool = False) -> str:
+    if (blank and value == "") or value in choices:
+        return value
+    raise ValidationError(
+        f"“{value}” is not a valid {field.replace('_', ' ')}; use one of {', '.join(choices)}.", field=field
+    )
+
+
+def _check_assignee(assignee: User | None, team: Team | None) -> None:
+    if assignee is None:
+        return
+    if not assignee.is_active or assignee.role not in ASSIGNABLE_ROLES:
+        raise ValidationError(f"{assignee.name} cannot be assigned tickets.", field="assignee")
+    if team is not None and not team.members.filter(pk=assignee.pk).exists():
+        raise ValidationError(f"{assignee.name} is not a member of the team {team.name}.", field="assignee")
+
+
+def normalise_tags(tags: Sequence[str]) -> list[str]:
+    names = sorted({slugify(tag, allow_unicode=True)[:50] for tag in tags} - {""})
+    return names
+
+
+def _set_tags(ticket: Ticket, names: list[str]) -> None:
+    existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
+    missing = [Tag(name=name) for name in names if name not in existing]
+    if missing:
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
+    ticket.tags.set(list(existing.values()))
+
+
+def _publish_changed(ticket: Ticket, actor: User | None, fields: Sequence[str]) -> None:
+    if fields:
+        publish(TicketChanged(ticket_id=ticket.pk, actor_id=actor.pk if actor else None, fields=tuple(fields)))
+
+
+# --- services ------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    subject: str,
+    requester: Contact,
+    channel: str,
+    body_text: str = "",
+    body_html: str = "",
+    attachments: Sequence[UploadedFile] = (),
+    priority: str = Priority.NORMAL,
+    type: str = "",
+    team: Team | None = None,
+    assignee: User | None = None,
+    tags: Sequence[str] = (),
+    language: str = "",
+    booking_stage: str = "",
+    booking_channel: str = "",
+    custom_fields: dict[str, Any] | None = None,
+    actor: User | None,
+    now: datetime,
+) -> Ticket:
+    """A new ticket with the requester's first message."""
+    _require_role(actor, EDITOR_ROLES, "create tickets")
+    subject = subject.strip()
+    if not subject:
+        raise ValidationError("A ticket needs a subject.", field="subject")
+    if len(subject) > 300:
+        raise ValidationError("The subject is longer than 300 characters.", field="subject")
+    body_text, body_html = _body(body_text, body_html)
+    _check_choice(channel, Channel.values, "channel")
+    _check_choice(priority, Priority.values, "priority")
+    _check_choice(type, TicketType.values, "type", blank=True)
+    _check_choice(booking_stage, BookingStage.values, "booking_stage", blank=True)
+    _check_choice(booking_channel, BookingChannel.values, "booking_channel", blank=True)
+    _check_assignee(assignee, team)
+    validate_attachments(attachments)
+    if requester.merged_into_id is not None:
+        requester = Contact.objects.get(pk=requester.merged_into_id)
+
+    ticket = Ticket.objects.create(
+        subject=subject,
+        requester=requester,
+        organisation_id=requester.organisation_id,
+        channel=channel,
+        status=Status.OPEN if assignee else Status.NEW,
+        priority=priority,
+        type=type,
+        team=team,
+        assignee=assignee,
+        language=language or requester.language,
+        booking_stage=booking_stage,
+        booking_channel=booking_channel,
+        custom_fields=custom_fields or {},
+        awaiting_agent=True,
+        created_at=now,
+        updated_at=now,
+        last_activity_at=now,
+        last_customer_message_at=now,
+    )
+    if tags:
+        _set_tags(ticket, normalise_tags(tags))
+    message = Message.objects.create(
+        ticket=ticket,
+        kind=MessageKind.REPLY,
+        channel=channel,
+        author_contact=requester,
+        body_text=body_text,
+        body_html=body_html,
+        created_at=now,
+    )
+    _store_attachments(message, attachments)
+    _event(ticket, actor, EventKind.CREATED, now, new=ticket.subject).save()
+    publish(TicketCreated(ticket_id=ticket.pk, actor_id=actor.pk if actor else None))
+    return ticket
+
+
+@dataclass(frozen=True)
+class _Change:
+    field: str
+    old: object
+    new: object
+
+
+@transaction.atomic
+def ticket_update(
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    now: datetime,
+    subject: str | _Unset = UNSET,
+    status: str | _Unset = UNSET,
+    priority: str | _Unset = UNSET,
+    type: str | _Unset = UNSET,
+    team: Team | _Unset | None = UNSET,
+    assignee: User | _Unset | None = UNSET,
+    tags: Sequence[str] | _Unset = UNSET,
+    language: str | _Unset = UNSET,
+    booking_stage: str | _Unset = UNSET,
+    booking_channel: str | _Unset = UNSET,
+    custom_fields: dict[str, Any] | _Unset = UNSET,
+) -> Ticket:
+    """Change a ticket's properties. Only what is given changes; each change is audited.
+
+    `custom_fields` is merged: a key set to None is removed.
+    """
+    _require_role(actor, EDITOR_ROLES, "change tickets")
+    ticket = _lock(ticket)
+    if ticket.status == Status.CLOSED:
+        raise Conflict("A closed ticket cannot be changed.", field="status")
+    changes: list[_Change] = []
+
+    def change(field: str, new: object) -> None:
+        old = getattr(ticket, field)
+        if old != new:
+            changes.append(_Change(field, old, new))
+            setattr(ticket, field, new)
+
+    if not isinstance(subject, _Unset):
+        if not subject.strip():
+            raise ValidationError("A ticket needs a subject.", field="subject")
+        change("subject", subject.strip()[:300])
+    if not isinstance(priority, _Unset):
+        change("priority", _check_choice(priority, Priority.values, "priority"))
+    if not isinstance(type, _Unset):
+        change("type", _check_choice(type, TicketType.values, "type", blank=True))
+    if not isinstance(language, _Unset):
+        change("language", language.strip()[:10])
+    if not isinstance(booking_stage, _Unset):
+        change("booking_stage", _check_choice(booking_stage, BookingStage.values, "booking_stage", blank=True))
+    if not isinstance(booking_channel, _Unset):
+        change("booking_channel", _check_choice(booking_channel, BookingChannel.values, "booking_channel", blank=True))
+    if not isinstance(custom_fields, _Unset):
+        merged = {**ticket.custom_fields, **custom_fields}
+        change("custom_fields", {key: value for key, value in merged.items() if value is not None})
+    if not isinstance(team, _Unset):
+        change("team", team)
+        # Someone outside the new team cannot keep the ticket.
+        keeps_assignee = isinstance(assignee, _Unset) and ticket.assignee is not None and team is not None
+        if keeps_assignee and not team.members.filter(pk=ticket.assignee_id).exists():  # type: ignore[union-attr]
+            change("assignee", None)
+    if not isinstance(assignee, _Unset):
+        _check_assignee(assignee, ticket.team)
+        change("assignee", assignee)
+        if assignee is not None and ticket.status == Status.NEW and isinstance(status, _Unset):
+            status = Status.OPEN
+    if not isinstance(status, _Unset):
+        _apply_status(ticket, status, now, change)
+    if not isinstance(tags, _Unset):
+        names = normalise_tags(tags)
+        old_names = sorted(ticket.tags.values_list("name", flat=True))
+        if names != old_names:
+            _set_tags(ticket, names)
+            changes.append(_Change("tags", old_names, names))
+
+    if not changes:
+        return ticket
+    ticket.updated_at = ticket.last_activity_at = now
+    ticket.save()
+    TicketEvent.objects.bulk_create(
+        [_event(ticket, actor, EventKind.CHANGED, now, field=c.field, old=c.old, new=c.new) for c in changes]
+    )
+    _publish_changed(ticket, actor, [c.field for c in changes])
+    return ticket
+
+
+def _apply_status(ticket: Ticket, status: str, now: datetime, change: Any) -> None:
+    _check_choice(status, Status.values, "status")
+    if status == ticket.status:
+        return
+    if status not in TRANSITIONS[ticket.status]:
+        raise ValidationError(
+            f"A ticket cannot go from {Status(ticket.status).label} to {Status(status).label}.", field="status"
+        )
+    change("status", status)
+    if status == Status.SOLVED:
+        ticket.solved_at = now
+    elif status == Status.CLOSED:
+        ticket.closed_at = now
+    else:
+        ticket.solved_at = None
+
+
+@transaction.atomic
+def ticket_reply(
+    *,
+    ticket: Ticket,
+    author: User,
+    body_text: str = "",
+    body_html: str = "",
+    attachments: Sequence[UploadedFile] = (),
+    status: str | None = None,
+    now: datetime,
+) -> Message:
+    """An agent's public reply to the requester; optionally sets the status in the same step."""
+    _require_role(author, EDITOR_ROLES, "reply to customers (add an internal note instead)")
+    return _add_agent_message(
+        ticket=ticket,
+        author=author,
+        kind=MessageKind.REPLY,
+        body_text=body_text,
+        body_html=body_html,
+        attachments=attachments,
+        status=status,
+        now=now,
+    )
+
+
+@transaction.atomic
+def ticket_add_note(
+    *,
+    ticket: Ticket,
+    author: User,
+    body_text: str = "",
+    body_html: str = "",
+    attachments: Sequence[UploadedFile] = (),
+    now: datetime,
+) -> Message:
+    """An internal note: agents see it, the requester never does. Every agent role may add one."""
+    return _add_agent_message(
+        ticket=ticket,
+        author=author,
+        kind=MessageKind.NOTE,
+        body_text=body_text,
+        body_html=body_html,
+        attachments=attachments,
+        status=None,
+        now=now,
+    )
+
+
+def _add_agent_message(
+    *,
+    ticket: Ticket,
+    author: User,
+    kind: str,
+    body_text: str,
+    body_html: str,
+    attachments: Sequence[UploadedFile],
+    status: str | None,
+    now: datetime,
+) -> Message:
+    body_text, body_html = _body(body_text, body_html)
+    if not body_text and not attachments:
+        raise ValidationError("The message is empty.", field="body_text")
+    validate_attachments(attachments)
+    ticket = _lock(ticket)
+    if ticket.status == Status.CLOSED:
+        raise Conflict("The ticket is closed; open a follow-up ticket instead.", field="status")
+    message = Message.objects.create(
+        ticket=ticket,
+        kind=kind,
+        channel=ticket.channel,
+        author_agent=author,
+        body_text=body_text,
+        body_html=body_html,
+        created_at=now,
+    )
+    _store_attachments(message, attachments)
+    changes: list[_Change] = []
+
+    def change(field: str, new: object) -> None:
+        if getattr(ticket, field) != new:
+            changes.append(_Change(field, getattr(ticket, field), new))
+            setattr(ticket, field, new)
+
+    if kind == MessageKind.REPLY:
+        ticket.awaiting_agent = False
+        ticket.last_agent_reply_at = now
+        ticket.first_response_at = ticket.first_response_at or now
+        if status is None and ticket.status == Status.NEW:
+            status = Status.OPEN
+    if status is not None:
+        _apply_status(ticket, status, now, change)
+    ticket.updated_at = ticket.last_activity_at = now
+    ticket.save()
+    events = [
+        _event(
+            ticket,
+            author,
+            EventKind.REPLIED if kind == MessageKind.REPLY else EventKind.NOTE_ADDED,
+            now,
+            note=body_text[:200],
+        )
+    ]
+    events += [_event(ticket, author, EventKind.CHANGED, now, field=c.field, old=c.old, new=c.new) for c in changes]
+    TicketEvent.objects.bulk_create(events)
+    publish(
+        MessageAdded(ticket_id=ticket.pk, message_id=message.pk, kind=kind, actor_id=author.pk, from_customer=False)
+    )
+    _publish_changed(ticket, author, [c.field for c in changes])
+    return message
+
+
+@transaction.atomic
+def ticket_add_customer_message(
+    *,
+    ticket: Ticket,
+    contact: Contact,
+    body_text: str = "",
+    body_html: str = "",
+    attachments: Sequence[UploadedFile] = (),
+    channel: str | None = None,
+    now: datetime,
+) -> Message:
+    """The requester (or someone in copy) writes again: the ticket waits on an agent and reopens."""
+    body_text, body_html = _body(body_text, body_html)
+    if not body_text and not attachments:
+        raise ValidationError("The message is empty.", field="body_text")
+    validate_attachments(attachments)
+    ticket = _lock(ticket)
+    if ticket.status == Status.CLOSED:
+        raise Conflict("The ticket is closed; open a follow-up ticket instead.", field="status")
+    message = Message.objects.create(
+        ticket=ticket,
+        kind=MessageKind.REPLY,
+        channel=channel or ticket.channel,
+        author_contact=contact,
+        body_text=body_text,
+        body_html=body_html,
+        created_at=now,
+    )
+    _store_attachments(message, attachments)
+    changes: list[_Change] = []
+    if ticket.status in (Status.PENDING, Status.ON_HOLD, Status.SOLVED):
+        changes.append(_Change("status", ticket.status, Status.OPEN))
+        ticket.status = Status.OPEN
+        ticket.solved_at = None
+    ticket.awaiting_agent = True
+    ticket.last_customer_message_at = ticket.updated_at = ticket.last_activity_at = now
+    ticket.save()
+    events = [_event(ticket, None, EventKind.CUSTOMER_MESSAGE, now, note=body_text[:200])]
+    events += [_event(ticket, None, EventKind.CHANGED, now, field=c.field, old=c.old, new=c.new) for c in changes]
+    TicketEvent.objects.bulk_create(events)
+    publish(
+        MessageAdded(
+            ticket_id=ticket.pk, message_id=message.pk, kind=MessageKind.REPLY, actor_id=None, from_customer=True
+        )
+    )
+    _publish_changed(ticket, None, [c.field for c in changes])
+    return message
+
+
+@transaction.atomic
+def ticket_escalate_to_manager(*, ticket: Ticket, actor: User, reason: str, now: datetime) -> Ticket:
+    """Mark a ticket as waiting for a manager ("pending for manager"), with the reason."""
+    if not reason.strip():
+        raise ValidationError("Say why a manager is needed.", field="reason")
+    ticket = _lock(ticket)
+    if ticket.needs_manager:
+        raise Conflict("This ticket already waits for a manager.", field="needs_manager")
+    ticket.needs_manager = True
+    ticket.needs_manager_reason = reason.strip()
+    ticket.updated_at = ticket.last_activity_at = now
+    ticket.save()
+    _event(ticket, actor, EventKind.ESCALATED_TO_MANAGER, now, note=reason.strip()).save()
+    _publish_changed(ticket, actor, ["needs_manager"])
+    return ticket
+
+
+@transaction.atomic
+def ticket_resolve_escalation(*, ticket: Ticket, actor: User, note: str = "", now: datetime) -> Ticket:
+    """A manager has dealt with the escalation; the ticket goes back to its agent."""
+    _require_role(actor, MANAGER_ROLES, "resolve escalations")
+    ticket = _lock(ticket)
+    if not ticket.needs_manager:
+        raise Conflict("This ticket does not wait for a manager.", field="needs_manager")
+    ticket.needs_manager = False
+    ticket.updated_at = ticket.last_activity_at = now
+    ticket.save()
+    _event(ticket, actor, EventKind.ESCALATION_RESOLVED, now, note=note.strip()).save()
+    _publish_changed(ticket, actor, ["needs_manager"])
+    return ticket
+
+
+@transaction.atomic
+def ticket_escalate_to_team(*, ticket: Ticket, actor: User, team: Team, reason: str, now: datetime) -> Ticket:
+    """Hand the ticket to another team (a higher tier): it leaves its assignee and joins that team's queue."""
+    _require_role(actor, EDITOR_ROLES, "escalate tickets")
+    if not reason.strip():
+        raise ValidationError("Say why the ticket goes to another team.", field="reason")
+    ticket = _lock(ticket)
+    if ticket.team_id == team.pk:
+        raise ValidationError(f"The ticket is already with {team.name}.", field="team")
+    old_team = ticket.team
+    _event(
+        ticket, actor, EventKind.ESCALATED_TO_TEAM, now, field="team", old=old_team, new=team, note=reason.strip()
+    ).save()
+    fields = ["team"]
+    if ticket.assignee is not None:
+        _event(ticket, actor, EventKind.CHANGED, now, field="assignee", old=ticket.assignee, new=None).save()
+        fields.append("assignee")
+    ticket.team = team
+    ticket.assignee = None
+    ticket.updated_at = ticket.last_activity_at = now
+    ticket.save()
+    _publish_changed(ticket, actor, fields)
+    return ticket
+
+
+def tickets_close_solved(*, now: datetime, after: timedelta = timedelta(days=4), batch: int = 500) -> int:
+    """Close tickets that have stayed solved for `after`. Returns how many were closed."""
+    due = list(
+        Ticket.objects.filter(status=Status.SOLVED, solved_at__lte=now - after)
+        .order_by("solved_at")
+        .values_list("pk", flat=True)[:batch]
+    )
+    closed = 0
+    for ticket_id in due:
+        with transaction.atomic():
+            ticket = Ticket.objects.select_for_update().filter(pk=ticket_id, status=Status.SOLVED).first()
+            if ticket is None:
+                continue  # reopened or closed meanwhile, perhaps by another worker
+            ticket.status = Status.CLOSED
+            ticket.closed_at = ticket.updated_at = now
+            ticket.save(update_fields=["status", "closed_at", "updated_at"])
+            _event(
+                ticket,
+                None,
+                EventKind.CHANGED,
+                now,
+                field="status",
+                old=Status.SOLVED,
+                new=Status.CLOSED,
+                note="closed automatically",
+            ).save()
+            _publish_changed(ticket, None, ["status"])
+            closed += 1
+    return closed
+
+
+def tickets_move_to_merged_contact(event: ContactMerged) -> None:
+    """Handler: a merged contact's tickets follow it to the contact it was merged into."""
+    moved = list(Ticket.objects.filter(requester_id=event.source_id).values_list("pk", flat=True))
+    if not moved:
+        return
+    Ticket.objects.filter(pk__in=moved).update(requester_id=event.target_id)
+    TicketEvent.objects.bulk_create(
+        [
+            TicketEvent(
+                ticket_id=pk,
+                actor_id=event.actor_id,
+                kind=EventKind.REQUESTER_MERGED,
+                field="requester",
+                old_value=str(event.source_id),
+                new_value=str(event.target_id),
+                created_at=event.at,
+            )
+            for pk in moved
+        ]
+    )

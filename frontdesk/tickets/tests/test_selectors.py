@@ -1,0 +1,91 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from frontdesk.accounts.models import Role
+from frontdesk.accounts.tests.factories import ContactFactory, TeamFactory, UserFactory
+from frontdesk.core.errors import NotFound
+from frontdesk.tickets.selectors import TicketFilters, access_ticket, count_capped, paginate, ticket_list, view_counts
+from frontdesk.tickets.services import ticket_add_customer_message, ticket_create
+from frontdesk.tickets.tests.factories import TicketFactory
+
+pytestmark = pytest.mark.django_db
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def test_agent_sees_own_teams_assigned_and_unrouted_tickets_only() -> None:
+    agent = UserFactory.create()
+    mine, other = TeamFactory.create(members=[agent]), TeamFactory.create()
+    visible = [
+        TicketFactory.create(team=mine),
+        TicketFactory.create(team=None),
+        TicketFactory.create(team=other, assignee=agent),
+    ]
+    hidden = TicketFactory.create(team=other)
+
+    found = set(ticket_list(user=agent, filters=TicketFilters()))
+
+    assert found == set(visible)
+    with pytest.raises(NotFound):
+        access_ticket(agent, hidden.pk)
+
+
+def test_supervisor_sees_every_ticket() -> None:
+    tickets = [TicketFactory.create(team=TeamFactory.create()) for _ in range(3)]
+
+    assert set(ticket_list(user=UserFactory.create(role=Role.SUPERVISOR), filters=TicketFilters())) == set(tickets)
+
+
+def test_list_is_newest_activity_first_and_cursor_pages_do_not_overlap() -> None:
+    admin = UserFactory.create(role=Role.ADMIN)
+    tickets = [TicketFactory.create(last_activity_at=NOW + timedelta(minutes=i % 3)) for i in range(7)]
+    expected = sorted(tickets, key=lambda t: (t.last_activity_at, t.pk), reverse=True)
+
+    first = paginate(ticket_list(user=admin, filters=TicketFilters()), size=4)
+    second = paginate(ticket_list(user=admin, filters=TicketFilters()), cursor=first.next_cursor or "", size=4)
+
+    assert first.items + second.items == expected
+    assert second.next_cursor is None
+
+
+def test_my_unanswered_view_follows_who_spoke_last() -> None:
+    agent = UserFactory.create()
+    waiting = TicketFactory.create(assignee=agent, status="open", awaiting_agent=True)
+    TicketFactory.create(assignee=agent, status="open", awaiting_agent=False)
+
+    assert list(ticket_list(user=agent, filters=TicketFilters(view="my-unanswered"))) == [waiting]
+
+
+def test_text_search_finds_subject_and_message_words_with_prefixes() -> None:
+    admin = UserFactory.create(role=Role.ADMIN)
+    by_subject = ticket_create(
+        subject="Parking at the Vilnius apartment",
+        requester=ContactFactory.create(),
+        channel="email",
+        body_text="Hello",
+        actor=None,
+        now=NOW,
+    )
+    by_body = ticket_create(
+        subject="Question", requester=ContactFactory.create(), channel="email", body_text="Hello", actor=None, now=NOW
+    )
+    ticket_add_customer_message(
+        ticket=by_body, contact=by_body.requester, body_text="Is there parking nearby?", now=NOW
+    )
+    ticket_create(
+        subject="Wifi", requester=ContactFactory.create(), channel="chat", body_text="No internet", actor=None, now=NOW
+    )
+
+    found = set(ticket_list(user=admin, filters=TicketFilters(q="park")))
+    by_number = list(ticket_list(user=admin, filters=TicketFilters(q=f"#{by_body.pk}")))
+
+    assert found == {by_subject, by_body}
+    assert by_number == [by_body]
+
+
+def test_counts_are_capped() -> None:
+    admin = UserFactory.create(role=Role.ADMIN)
+    TicketFactory.create_batch(5)
+
+    assert count_capped(ticket_list(user=admin, filters=TicketFilters()), cap=3) == 4
+    assert view_counts(user=admin)["all"] == 5
