@@ -8,15 +8,21 @@ except under CI, where a missing server fails the run instead.
 
 import os
 import tempfile
+from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("FRONTDESK_DATA", tempfile.mkdtemp(prefix="frontdesk-test-"))
+# pytest-django may import the settings before this module runs, so the data folder
+# is also set on the settings object below.
+DATA = Path(os.environ.setdefault("FRONTDESK_DATA", tempfile.mkdtemp(prefix="frontdesk-test-")))
 
 
 def pytest_configure(config: pytest.Config) -> None:
     from django.conf import settings
 
+    settings.DATA_DIR = DATA
+    settings.STATIC_ROOT = DATA / "static"
+    settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
     settings.HUEY.immediate = True  # jobs run inline in tests, on in-memory storage
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {

@@ -59,6 +59,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from django.conf import settings
     from huey.consumer import Consumer
 
+    _load_tasks()
     consumer = Consumer(
         settings.HUEY,
         workers=args.workers,
@@ -73,9 +74,18 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_tasks() -> None:
+    """Import every app's tasks module so the consumer knows each job by name."""
+    from django.utils.module_loading import autodiscover_modules
+
+    autodiscover_modules("tasks")
+
+
 def _start_consumer(*, workers: int) -> "Consumer":
     from django.conf import settings
     from huey.consumer import Consumer
+
+    _load_tasks()
 
     consumer = Consumer(
         settings.HUEY,

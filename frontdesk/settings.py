@@ -9,7 +9,10 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.utils.translation import gettext_lazy as _
+
+django_stubs_ext.monkeypatch()  # generic admin/queryset classes at run time, for typed code
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("FRONTDESK_DATA", "data")).resolve()
@@ -40,6 +43,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "channels",
     "huey.contrib.djhuey",
+    "ninja",  # serves the API docs' Swagger UI from our static files, not a CDN
     "frontdesk.core",
     "frontdesk.accounts",
     "frontdesk.tickets",
@@ -139,7 +143,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     from huey import RedisHuey
 
-    HUEY = RedisHuey("frontdesk", url=REDIS_URL, immediate=False)
+    HUEY = RedisHuey(os.environ.get("FRONTDESK_QUEUE", "frontdesk"), url=REDIS_URL, immediate=False)
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
 else:
     from huey import SqliteHuey

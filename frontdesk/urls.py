@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from frontdesk.core.views import healthz
 
@@ -12,6 +13,9 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("frontdesk.api.urls")),
+    # DESIGN names the unversioned paths; they lead to the current version (decision 0007).
+    path("api/openapi.json", RedirectView.as_view(url="/api/v1/openapi.json"), name="openapi-current"),
+    path("api/docs", RedirectView.as_view(url="/api/v1/docs"), name="api-docs-current"),
     path("", include("frontdesk.workspace.urls")),
 ]
 

@@ -10,6 +10,11 @@ class Role(models.TextChoices):
     LIGHT_AGENT = "light_agent", _("Light agent")
 
 
+# What each group of roles may do (PL1); services check these.
+MANAGER_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
+EDITOR_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AGENT})
+
+
 class UserManager(BaseUserManager["User"]):
     def get_by_natural_key(self, username: str | None) -> "User":
         return self.get(email=(username or "").lower())

@@ -5,9 +5,20 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 
 from frontdesk.accounts.events import ContactMerged
-from frontdesk.accounts.models import ApiToken, Contact, ContactIdentity, IdentityKind, Organisation, Role, Team, User
-from frontdesk.core.errors import Conflict, PermissionDenied, ValidationError
+from frontdesk.accounts.models import (
+    EDITOR_ROLES,
+    ApiToken,
+    Contact,
+    ContactIdentity,
+    IdentityKind,
+    Organisation,
+    Role,
+    Team,
+    User,
+)
+from frontdesk.core.errors import Conflict, ValidationError
 from frontdesk.core.events import publish
+from frontdesk.core.services import UNSET, Unset, require_role
 
 
 def normalise_identity(*, kind: str, value: str) -> str:
@@ -30,8 +41,7 @@ def normalise_identity(*, kind: str, value: str) -> str:
 
 
 def _require_admin(actor: User | None) -> None:
-    if actor is not None and actor.role != Role.ADMIN:
-        raise PermissionDenied("Only an admin can manage agents and teams.")
+    require_role(actor, {Role.ADMIN}, "manage agents and teams")
 
 
 def user_create(
@@ -83,7 +93,10 @@ def team_set_members(*, team: Team, members: list[User], actor: User | None = No
     return team
 
 
-def organisation_create(*, name: str, domain: str = "", region: str = "", owner: User | None = None) -> Organisation:
+def organisation_create(
+    *, name: str, domain: str = "", region: str = "", owner: User | None = None, actor: User | None = None
+) -> Organisation:
+    require_role(actor, EDITOR_ROLES, "create organisations")
     if not name.strip():
         raise ValidationError("An organisation needs a name.", field="name")
     if Organisation.objects.filter(name=name.strip()).exists():
@@ -99,8 +112,10 @@ def contact_create(
     chat_visitor: str = "",
     organisation: Organisation | None = None,
     language: str = "",
+    actor: User | None = None,
 ) -> Contact:
     """Create a contact with its identities. An identity that already belongs to someone is a conflict."""
+    require_role(actor, EDITOR_ROLES, "create contacts")
     identities = [
         (kind, normalise_identity(kind=kind, value=value))
         for kind, value in ((IdentityKind.EMAIL, email), (IdentityKind.PHONE, phone), (IdentityKind.CHAT, chat_visitor))
@@ -136,7 +151,8 @@ def contact_get_or_create(*, kind: str, value: str, name: str = "", language: st
     )
 
 
-def contact_add_identity(*, contact: Contact, kind: str, value: str) -> ContactIdentity:
+def contact_add_identity(*, contact: Contact, kind: str, value: str, actor: User | None = None) -> ContactIdentity:
+    require_role(actor, EDITOR_ROLES, "change contacts")
     value = normalise_identity(kind=kind, value=value)
     existing = ContactIdentity.objects.filter(kind=kind, value=value).first()
     if existing is not None:
@@ -146,9 +162,39 @@ def contact_add_identity(*, contact: Contact, kind: str, value: str) -> ContactI
     return ContactIdentity.objects.create(contact=contact, kind=kind, value=value)
 
 
+def contact_update(
+    *,
+    contact: Contact,
+    name: str | Unset = UNSET,
+    organisation: Organisation | Unset | None = UNSET,
+    language: str | Unset = UNSET,
+    actor: User | None = None,
+) -> Contact:
+    """Change a contact's name, organisation or language. Only what is given changes."""
+    require_role(actor, EDITOR_ROLES, "change contacts")
+    fields = []
+    if not isinstance(name, Unset):
+        if not name.strip() and not contact.identities.exists():
+            raise ValidationError("A contact needs a name or an address.", field="name")
+        contact.name = name.strip()[:200]
+        fields.append("name")
+    if not isinstance(organisation, Unset):
+        contact.organisation = organisation
+        fields.append("organisation")
+    if not isinstance(language, Unset):
+        if len(language.strip()) > 10:
+            raise ValidationError("A language code has at most 10 characters.", field="language")
+        contact.language = language.strip()
+        fields.append("language")
+    if fields:
+        contact.save(update_fields=fields)
+    return contact
+
+
 @transaction.atomic
 def contact_merge(*, source: Contact, target: Contact, actor: User | None, now: datetime) -> Contact:
     """Fold `source` into `target`: its identities move now, its tickets follow (ContactMerged)."""
+    require_role(actor, EDITOR_ROLES, "merge contacts")
     if source.pk == target.pk:
         raise ValidationError("A contact cannot be merged into itself.", field="target")
     if target.merged_into_id is not None:

@@ -13,7 +13,7 @@ from django_stubs_ext import StrOrPromise
 from frontdesk.accounts.models import Contact, Role, User
 from frontdesk.accounts.selectors import agent_team_ids, require_agent
 from frontdesk.core.errors import NotFound, ValidationError
-from frontdesk.tickets.models import UNSOLVED, Attachment, Message, MessageKind, Status, Ticket, TicketEvent
+from frontdesk.tickets.models import UNSOLVED, Attachment, Message, MessageKind, Status, Tag, Ticket, TicketEvent
 
 COUNT_CAP = 1000
 
@@ -242,3 +242,12 @@ def access_attachment(user: User, attachment_id: int) -> Attachment:
         raise NotFound("No such attachment.")
     access_ticket(user, attachment.message.ticket_id)
     return attachment
+
+
+def tag_list(*, user: User, query: str = "") -> QuerySet[Tag]:
+    """Tags in alphabetical order; those whose name starts with `query` when it is given."""
+    require_agent(user)
+    tags = Tag.objects.order_by("name")
+    if query.strip():
+        tags = tags.filter(name__startswith=query.strip().lower())
+    return tags

@@ -6,8 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import Enum
-from typing import Any, Final
+from typing import Any
 
 import nh3
 from django.conf import settings
@@ -17,9 +16,10 @@ from django.utils.html import strip_tags
 from django.utils.text import slugify
 
 from frontdesk.accounts.events import ContactMerged
-from frontdesk.accounts.models import Contact, Role, Team, User
+from frontdesk.accounts.models import EDITOR_ROLES, MANAGER_ROLES, Contact, Team, User
 from frontdesk.core.errors import Conflict, PermissionDenied, ValidationError
 from frontdesk.core.events import publish
+from frontdesk.core.services import UNSET, Unset, require_role
 from frontdesk.tickets.events import MessageAdded, TicketChanged, TicketCreated
 from frontdesk.tickets.models import (
     TRANSITIONS,
@@ -39,15 +39,6 @@ from frontdesk.tickets.models import (
 )
 
 
-class _Unset(Enum):
-    UNSET = 0
-
-
-UNSET: Final = _Unset.UNSET
-"""Marks an argument of `ticket_update` that was not given (None may be a real value)."""
-
-MANAGER_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR})
-EDITOR_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AGENT})
 ASSIGNABLE_ROLES = EDITOR_ROLES
 
 ALLOWED_TAGS = {
@@ -130,12 +121,6 @@ _CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+
 
 def sanitise_html(html: str) -> str:
     return nh3.clean(html, tags=ALLOWED_TAGS, link_rel="noopener noreferrer nofollow")
-
-
-def _require_role(actor: User | None, roles: frozenset[str], what: str) -> None:
-    """`actor` None is the system itself (a job, a channel adapter)."""
-    if actor is not None and actor.role not in roles:
-        raise PermissionDenied(f"Your role ({actor.get_role_display()}) may not {what}.")
 
 
 def _lock(ticket: Ticket) -> Ticket:
@@ -291,7 +276,7 @@ def ticket_create(
     now: datetime,
 ) -> Ticket:
     """A new ticket with the requester's first message."""
-    _require_role(actor, EDITOR_ROLES, "create tickets")
+    require_role(actor, EDITOR_ROLES, "create tickets")
     subject = subject.strip()
     if not subject:
         raise ValidationError("A ticket needs a subject.", field="subject")
@@ -358,23 +343,23 @@ def ticket_update(
     ticket: Ticket,
     actor: User | None,
     now: datetime,
-    subject: str | _Unset = UNSET,
-    status: str | _Unset = UNSET,
-    priority: str | _Unset = UNSET,
-    type: str | _Unset = UNSET,
-    team: Team | _Unset | None = UNSET,
-    assignee: User | _Unset | None = UNSET,
-    tags: Sequence[str] | _Unset = UNSET,
-    language: str | _Unset = UNSET,
-    booking_stage: str | _Unset = UNSET,
-    booking_channel: str | _Unset = UNSET,
-    custom_fields: dict[str, Any] | _Unset = UNSET,
+    subject: str | Unset = UNSET,
+    status: str | Unset = UNSET,
+    priority: str | Unset = UNSET,
+    type: str | Unset = UNSET,
+    team: Team | Unset | None = UNSET,
+    assignee: User | Unset | None = UNSET,
+    tags: Sequence[str] | Unset = UNSET,
+    language: str | Unset = UNSET,
+    booking_stage: str | Unset = UNSET,
+    booking_channel: str | Unset = UNSET,
+    custom_fields: dict[str, Any] | Unset = UNSET,
 ) -> Ticket:
     """Change a ticket's properties. Only what is given changes; each change is audited.
 
     `custom_fields` is merged: a key set to None is removed.
     """
-    _require_role(actor, EDITOR_ROLES, "change tickets")
+    require_role(actor, EDITOR_ROLES, "change tickets")
     ticket = _lock(ticket)
     if ticket.status == Status.CLOSED:
         raise Conflict("A closed ticket cannot be changed.", field="status")
@@ -386,37 +371,37 @@ def ticket_update(
             changes.append(_Change(field, old, new))
             setattr(ticket, field, new)
 
-    if not isinstance(subject, _Unset):
+    if not isinstance(subject, Unset):
         if not subject.strip():
             raise ValidationError("A ticket needs a subject.", field="subject")
         change("subject", subject.strip()[:300])
-    if not isinstance(priority, _Unset):
+    if not isinstance(priority, Unset):
         change("priority", _check_choice(priority, Priority.values, "priority"))
-    if not isinstance(type, _Unset):
+    if not isinstance(type, Unset):
         change("type", _check_choice(type, TicketType.values, "type", blank=True))
-    if not isinstance(language, _Unset):
+    if not isinstance(language, Unset):
         change("language", language.strip()[:10])
-    if not isinstance(booking_stage, _Unset):
+    if not isinstance(booking_stage, Unset):
         change("booking_stage", _check_choice(booking_stage, BookingStage.values, "booking_stage", blank=True))
-    if not isinstance(booking_channel, _Unset):
+    if not isinstance(booking_channel, Unset):
         change("booking_channel", _check_choice(booking_channel, BookingChannel.values, "booking_channel", blank=True))
-    if not isinstance(custom_fields, _Unset):
+    if not isinstance(custom_fields, Unset):
         merged = {**ticket.custom_fields, **custom_fields}
         change("custom_fields", {key: value for key, value in merged.items() if value is not None})
-    if not isinstance(team, _Unset):
+    if not isinstance(team, Unset):
         change("team", team)
         # Someone outside the new team cannot keep the ticket.
-        keeps_assignee = isinstance(assignee, _Unset) and ticket.assignee is not None and team is not None
+        keeps_assignee = isinstance(assignee, Unset) and ticket.assignee is not None and team is not None
         if keeps_assignee and not team.members.filter(pk=ticket.assignee_id).exists():  # type: ignore[union-attr]
             change("assignee", None)
-    if not isinstance(assignee, _Unset):
+    if not isinstance(assignee, Unset):
         _check_assignee(assignee, ticket.team)
         change("assignee", assignee)
-        if assignee is not None and ticket.status == Status.NEW and isinstance(status, _Unset):
+        if assignee is not None and ticket.status == Status.NEW and isinstance(status, Unset):
             status = Status.OPEN
-    if not isinstance(status, _Unset):
+    if not isinstance(status, Unset):
         _apply_status(ticket, status, now, change)
-    if not isinstance(tags, _Unset):
+    if not isinstance(tags, Unset):
         names = normalise_tags(tags)
         old_names = sorted(ticket.tags.values_list("name", flat=True))
         if names != old_names:
@@ -463,7 +448,7 @@ def ticket_reply(
     now: datetime,
 ) -> Message:
     """An agent's public reply to the requester; optionally sets the status in the same step."""
-    _require_role(author, EDITOR_ROLES, "reply to customers (add an internal note instead)")
+    require_role(author, EDITOR_ROLES, "reply to customers (add an internal note instead)")
     return _add_agent_message(
         ticket=ticket,
         author=author,
@@ -614,6 +599,7 @@ def ticket_add_customer_message(
 @transaction.atomic
 def ticket_escalate_to_manager(*, ticket: Ticket, actor: User, reason: str, now: datetime) -> Ticket:
     """Mark a ticket as waiting for a manager ("pending for manager"), with the reason."""
+    require_role(actor, EDITOR_ROLES, "escalate tickets")
     if not reason.strip():
         raise ValidationError("Say why a manager is needed.", field="reason")
     ticket = _lock(ticket)
@@ -631,7 +617,7 @@ def ticket_escalate_to_manager(*, ticket: Ticket, actor: User, reason: str, now:
 @transaction.atomic
 def ticket_resolve_escalation(*, ticket: Ticket, actor: User, note: str = "", now: datetime) -> Ticket:
     """A manager has dealt with the escalation; the ticket goes back to its agent."""
-    _require_role(actor, MANAGER_ROLES, "resolve escalations")
+    require_role(actor, MANAGER_ROLES, "resolve escalations")
     ticket = _lock(ticket)
     if not ticket.needs_manager:
         raise Conflict("This ticket does not wait for a manager.", field="needs_manager")
@@ -646,7 +632,7 @@ def ticket_resolve_escalation(*, ticket: Ticket, actor: User, note: str = "", no
 @transaction.atomic
 def ticket_escalate_to_team(*, ticket: Ticket, actor: User, team: Team, reason: str, now: datetime) -> Ticket:
     """Hand the ticket to another team (a higher tier): it leaves its assignee and joins that team's queue."""
-    _require_role(actor, EDITOR_ROLES, "escalate tickets")
+    require_role(actor, EDITOR_ROLES, "escalate tickets")
     if not reason.strip():
         raise ValidationError("Say why the ticket goes to another team.", field="reason")
     ticket = _lock(ticket)

@@ -1,0 +1,289 @@
+"""REST endpoints for tickets, their conversation and history, attachments and tags.
+
+Each endpoint is thin: parse → access_* → one service → schema. Permissions live
+in the selectors and services; an invisible ticket answers 404 like a missing one.
+"""
+
+from typing import Annotated, Any
+
+from django.db import transaction
+from django.http import FileResponse, HttpRequest
+from django.utils import timezone
+from ninja import File, Query, Router, UploadedFile
+from ninja.responses import Status as WithStatus
+
+from frontdesk.accounts.models import Contact, IdentityKind, Team, User
+from frontdesk.accounts.selectors import access_contact, agent_list, team_list
+from frontdesk.accounts.services import contact_get_or_create
+from frontdesk.api.auth import request_agent
+from frontdesk.api.params import FormOrJson, json_alternative
+from frontdesk.api.schemas import ERRORS
+from frontdesk.core.errors import NotFound, ValidationError
+from frontdesk.tickets.models import Attachment, Message, MessageKind, Tag, Ticket, TicketEvent
+from frontdesk.tickets.schemas import (
+    EscalateToManagerIn,
+    EscalateToTeamIn,
+    MessageIn,
+    MessageOut,
+    ResolveEscalationIn,
+    TagOut,
+    TagQuery,
+    TicketEventOut,
+    TicketIn,
+    TicketOut,
+    TicketPage,
+    TicketPatch,
+    TicketQuery,
+)
+from frontdesk.tickets.selectors import (
+    Page,
+    access_attachment,
+    access_ticket,
+    paginate,
+    tag_list,
+    ticket_history,
+    ticket_list,
+    ticket_messages,
+)
+from frontdesk.tickets.services import (
+    ticket_add_note,
+    ticket_create,
+    ticket_escalate_to_manager,
+    ticket_escalate_to_team,
+    ticket_reply,
+    ticket_resolve_escalation,
+    ticket_update,
+)
+
+router = Router(tags=["tickets"])
+
+
+def _team(user: User, team_id: int | None, field: str = "team") -> Team | None:
+    if team_id is None:
+        return None
+    team = team_list(user=user).filter(pk=team_id).first()
+    if team is None:
+        raise ValidationError(f"There is no team with id {team_id}.", field=field)
+    return team
+
+
+def _assignee(user: User, agent_id: int | None) -> User | None:
+    if agent_id is None:
+        return None
+    agent = agent_list(user=user).filter(pk=agent_id).first()
+    if agent is None:
+        raise ValidationError(f"There is no active agent with id {agent_id}.", field="assignee")
+    return agent
+
+
+def _requester(user: User, payload: TicketIn) -> Contact:
+    if payload.requester is not None and payload.requester_email is None:
+        try:
+            return access_contact(user, payload.requester)
+        except NotFound:
+            raise ValidationError(f"There is no contact with id {payload.requester}.", field="requester") from None
+    if payload.requester_email is not None and payload.requester is None:
+        return contact_get_or_create(
+            kind=IdentityKind.EMAIL, value=payload.requester_email, name=payload.requester_name
+        )
+    raise ValidationError("Give exactly one of `requester` (a contact id) or `requester_email`.", field="requester")
+
+
+# --- tickets ---------------------------------------------------------------------------
+
+
+@router.get("/tickets", response={200: TicketPage, **ERRORS}, summary="List tickets")
+def list_tickets(request: HttpRequest, query: Query[TicketQuery]) -> Page:
+    """Visible tickets that match the filters, newest activity first, a page at a time."""
+    user = request_agent(request)
+    tickets = ticket_list(user=user, filters=query.filters()).select_related("organisation").prefetch_related("tags")
+    return paginate(tickets, cursor=query.cursor, size=query.limit)
+
+
+@router.post("/tickets", response={201: TicketOut, **ERRORS}, summary="Create a ticket")
+def create_ticket(request: HttpRequest, payload: TicketIn) -> WithStatus[Ticket]:
+    user = request_agent(request)
+    with transaction.atomic():  # a contact created for a ticket that is then refused is not kept
+        ticket = ticket_create(
+            subject=payload.subject,
+            requester=_requester(user, payload),
+            channel=payload.channel,
+            body_text=payload.body_text,
+            body_html=payload.body_html,
+            priority=payload.priority,
+            type=payload.type or "",
+            team=_team(user, payload.team),
+            assignee=_assignee(user, payload.assignee),
+            tags=payload.tags,
+            language=payload.language,
+            booking_stage=payload.booking_stage or "",
+            booking_channel=payload.booking_channel or "",
+            custom_fields=payload.custom_fields,
+            actor=user,
+            now=timezone.now(),
+        )
+    return WithStatus(201, ticket)
+
+
+@router.get("/tickets/{ticket_id}", response={200: TicketOut, **ERRORS}, summary="Read a ticket")
+def get_ticket(request: HttpRequest, ticket_id: int) -> Ticket:
+    return access_ticket(request_agent(request), ticket_id)
+
+
+@router.patch("/tickets/{ticket_id}", response={200: TicketOut, **ERRORS}, summary="Change a ticket")
+def update_ticket(request: HttpRequest, ticket_id: int, payload: TicketPatch) -> Ticket:
+    """Only the fields sent change; every change is audited."""
+    user = request_agent(request)
+    ticket = access_ticket(user, ticket_id)
+    changes: dict[str, Any] = payload.model_dump(mode="json", exclude_unset=True)
+    if "team" in changes:
+        changes["team"] = _team(user, changes["team"])
+    if "assignee" in changes:
+        changes["assignee"] = _assignee(user, changes["assignee"])
+    for field in ("type", "booking_stage", "booking_channel"):
+        if field in changes:
+            changes[field] = changes[field] or ""
+    return ticket_update(ticket=ticket, actor=user, now=timezone.now(), **changes)
+
+
+@router.post(
+    "/tickets/{ticket_id}/escalate-to-manager",
+    response={200: TicketOut, **ERRORS},
+    summary="Ask a manager to step in",
+)
+def escalate_to_manager(request: HttpRequest, ticket_id: int, payload: EscalateToManagerIn) -> Ticket:
+    user = request_agent(request)
+    ticket = access_ticket(user, ticket_id)
+    return ticket_escalate_to_manager(ticket=ticket, actor=user, reason=payload.reason, now=timezone.now())
+
+
+@router.post(
+    "/tickets/{ticket_id}/resolve-escalation",
+    response={200: TicketOut, **ERRORS},
+    summary="Resolve a manager escalation (supervisors and admins)",
+)
+def resolve_escalation(request: HttpRequest, ticket_id: int, payload: ResolveEscalationIn) -> Ticket:
+    user = request_agent(request)
+    ticket = access_ticket(user, ticket_id)
+    return ticket_resolve_escalation(ticket=ticket, actor=user, note=payload.note, now=timezone.now())
+
+
+@router.post(
+    "/tickets/{ticket_id}/escalate-to-team",
+    response={200: TicketOut, **ERRORS},
+    summary="Hand a ticket to another team",
+)
+def escalate_to_team(request: HttpRequest, ticket_id: int, payload: EscalateToTeamIn) -> Ticket:
+    user = request_agent(request)
+    ticket = access_ticket(user, ticket_id)
+    team = _team(user, payload.team)
+    assert team is not None  # the schema requires a team id
+    return ticket_escalate_to_team(ticket=ticket, actor=user, team=team, reason=payload.reason, now=timezone.now())
+
+
+@router.get(
+    "/tickets/{ticket_id}/events",
+    response={200: list[TicketEventOut], **ERRORS},
+    summary="A ticket's history",
+)
+def list_ticket_events(request: HttpRequest, ticket_id: int) -> list[TicketEvent]:
+    user = request_agent(request)
+    return list(ticket_history(user=user, ticket=access_ticket(user, ticket_id)))
+
+
+# --- messages and attachments ----------------------------------------------------------
+
+
+@router.get(
+    "/tickets/{ticket_id}/messages",
+    response={200: list[MessageOut], **ERRORS},
+    summary="A ticket's conversation",
+    tags=["messages"],
+)
+def list_messages(request: HttpRequest, ticket_id: int) -> list[Message]:
+    """Customer messages, replies and internal notes, oldest first, with their attachments."""
+    user = request_agent(request)
+    return list(ticket_messages(user=user, ticket=access_ticket(user, ticket_id)))
+
+
+@router.post(
+    "/tickets/{ticket_id}/messages",
+    response={201: MessageOut, **ERRORS},
+    summary="Reply or add an internal note",
+    tags=["messages"],
+    openapi_extra=json_alternative(MessageIn),
+)
+def add_message(
+    request: HttpRequest,
+    ticket_id: int,
+    payload: Annotated[MessageIn, FormOrJson(...)],
+    attachments: File[list[UploadedFile] | None] = None,
+) -> WithStatus[Message]:
+    """JSON, or multipart/form-data when there are `attachments`. Light agents may add notes only."""
+    user = request_agent(request)
+    ticket = access_ticket(user, ticket_id)
+    files = attachments or []
+    now = timezone.now()
+    if payload.kind == MessageKind.NOTE:
+        if payload.status is not None:
+            raise ValidationError(
+                "A note cannot change the status; send a reply, or change the ticket.", field="status"
+            )
+        message = ticket_add_note(
+            ticket=ticket,
+            author=user,
+            body_text=payload.body_text,
+            body_html=payload.body_html,
+            attachments=files,
+            now=now,
+        )
+    else:
+        message = ticket_reply(
+            ticket=ticket,
+            author=user,
+            body_text=payload.body_text,
+            body_html=payload.body_html,
+            attachments=files,
+            status=payload.status,
+            now=now,
+        )
+    return WithStatus(201, message)
+
+
+@router.get(
+    "/attachments/{attachment_id}",
+    response=ERRORS,
+    summary="Download an attachment",
+    tags=["messages"],
+    url_name="attachment-download",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The file, as an attachment.",
+                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def download_attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
+    attachment: Attachment = access_attachment(request_agent(request), attachment_id)
+    try:
+        stored = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise NotFound("The file of this attachment is missing from storage.") from None
+    response = FileResponse(
+        stored, as_attachment=True, filename=attachment.filename, content_type=attachment.content_type
+    )
+    # Never rendered in the browser as a page of ours, whatever the customer sent.
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# --- tags ------------------------------------------------------------------------------
+
+
+@router.get("/tags", response={200: list[TagOut], **ERRORS}, summary="List tags", tags=["tags"])
+def list_tags(request: HttpRequest, query: Query[TagQuery]) -> list[Tag]:
+    """Tag names in alphabetical order."""
+    return list(tag_list(user=request_agent(request), query=query.q)[: query.limit])
