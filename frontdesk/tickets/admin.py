@@ -1,6 +1,6 @@
-from django.contrib import admin
 from typing import TypeVar
 
+from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
 

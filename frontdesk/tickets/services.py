@@ -17,7 +17,7 @@ from django.utils.text import slugify
 
 from frontdesk.accounts.events import ContactMerged
 from frontdesk.accounts.models import EDITOR_ROLES, MANAGER_ROLES, Contact, Team, User
-from frontdesk.core.errors import Conflict, PermissionDenied, ValidationError
+from frontdesk.core.errors import Conflict, ValidationError
 from frontdesk.core.events import publish
 from frontdesk.core.services import UNSET, Unset, require_role
 from frontdesk.tickets.events import MessageAdded, TicketChanged, TicketCreated
@@ -37,7 +37,6 @@ from frontdesk.tickets.models import (
     TicketEvent,
     TicketType,
 )
-
 
 ASSIGNABLE_ROLES = EDITOR_ROLES
 
@@ -597,7 +596,7 @@ def ticket_add_customer_message(
 
 
 @transaction.atomic
-def ticket_escalate_to_manager(*, ticket: Ticket, actor: User, reason: str, now: datetime) -> Ticket:
+def ticket_escalate_to_manager(*, ticket: Ticket, actor: User | None, reason: str, now: datetime) -> Ticket:
     """Mark a ticket as waiting for a manager ("pending for manager"), with the reason."""
     require_role(actor, EDITOR_ROLES, "escalate tickets")
     if not reason.strip():

@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class WorkspaceConfig(AppConfig):
     name = "frontdesk.workspace"
     label = "workspace"
+
+    def ready(self) -> None:
+        from frontdesk.core.events import subscribe
+        from frontdesk.tickets.events import MessageAdded, TicketChanged, TicketCreated
+        from frontdesk.workspace.consumers import push_message_added, push_ticket_changed, push_ticket_created
+
+        subscribe(TicketCreated, push_ticket_created)
+        subscribe(TicketChanged, push_ticket_changed)
+        subscribe(MessageAdded, push_message_added)

@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-websocket_urlpatterns: list[URLPattern] = []
+from frontdesk.workspace.consumers import WorkspaceConsumer
+
+websocket_urlpatterns: list[URLPattern] = [
+    path("ws/workspace/", WorkspaceConsumer.as_asgi()),
+]

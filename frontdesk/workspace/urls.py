@@ -4,5 +4,17 @@ from frontdesk.workspace import views
 
 app_name = "workspace"
 urlpatterns = [
-    path("", views.inbox, name="inbox"),
+    path("", views.home, name="inbox"),
+    path("nav/counts/", views.nav_counts, name="nav_counts"),
+    path("views/<slug:slug>/", views.inbox, name="view"),
+    path("tickets/<int:ticket_id>/", views.ticket_detail, name="ticket"),
+    path("tickets/<int:ticket_id>/live/", views.ticket_live, name="ticket_live"),
+    path("tickets/<int:ticket_id>/reply/", views.ticket_reply, name="ticket_reply"),
+    path("tickets/<int:ticket_id>/note/", views.ticket_note, name="ticket_note"),
+    path("tickets/<int:ticket_id>/properties/", views.ticket_properties, name="ticket_properties"),
+    path("tickets/<int:ticket_id>/escalate/", views.ticket_escalate, name="ticket_escalate"),
+    path("tickets/<int:ticket_id>/resolve-escalation/", views.ticket_resolve_escalation, name="ticket_resolve"),
+    path("tickets/<int:ticket_id>/escalate-to-team/", views.ticket_escalate_to_team, name="ticket_escalate_team"),
+    path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
+    path("contacts/<int:contact_id>/", views.contact_detail, name="contact"),
 ]

@@ -1,7 +1,328 @@
+"""The agent workspace: inbox views, the ticket page, the contact page.
+
+Every view reads the same way: parse the input, `access_*` what it names, call
+one service, render. Forms that htmx submits get back the changed parts of the
+page (out-of-band swaps); without JavaScript the same forms post and redirect.
+"""
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any, Concatenate, ParamSpec
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.middleware import HtmxDetails
+
+from frontdesk.accounts.models import EDITOR_ROLES, MANAGER_ROLES, User
+from frontdesk.accounts.selectors import access_contact, agent_list, require_agent, team_list
+from frontdesk.core.errors import FrontdeskError, NotFound, PermissionDenied
+from frontdesk.tickets import services
+from frontdesk.tickets.models import TRANSITIONS, Status, Ticket
+from frontdesk.tickets.selectors import (
+    VIEW_SLUGS,
+    VIEWS,
+    View,
+    access_attachment,
+    access_ticket,
+    contact_timeline,
+    paginate,
+    requester_other_tickets,
+    ticket_history,
+    ticket_list,
+    ticket_messages,
+    view_counts,
+)
+from frontdesk.workspace.forms import (
+    EscalateToManagerForm,
+    EscalateToTeamForm,
+    InboxFilterForm,
+    NoteForm,
+    PropertiesForm,
+    ReplyForm,
+    ResolveEscalationForm,
+    ServiceForm,
+)
+
+PAGE_SIZE = 25
+# The parts of the ticket page that change together; each is a template with the same name.
+TICKET_PARTS = ("header", "conversation", "properties", "history")
+# The statuses a reply can set in the same step ("Send and mark pending").
+REPLY_STATUSES = (Status.PENDING, Status.SOLVED)
+
+P = ParamSpec("P")
 
 
-@login_required
-def inbox(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("inbox")
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def agent_view(
+    view: Callable[Concatenate[HtmxHttpRequest, P], HttpResponseBase],
+) -> Callable[Concatenate[HtmxHttpRequest, P], HttpResponseBase]:
+    """Sign-in required; selector errors become the matching HTTP error pages."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request: HtmxHttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound as error:
+            raise Http404(error.message) from error
+        except PermissionDenied as error:
+            raise DjangoPermissionDenied(error.message) from error
+        except FrontdeskError as error:
+            return HttpResponseBadRequest(error.message)
+
+    return wrapper
+
+
+def _partial(request: HtmxHttpRequest) -> bool:
+    """An htmx request for a part of the page (a history restore wants the whole page)."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+# --- inbox ---------------------------------------------------------------------------
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("workspace:view", slug="open")
+
+
+@require_GET
+@agent_view
+def inbox(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    agent = require_agent(request.user)
+    if slug not in VIEW_SLUGS:
+        raise Http404("No such view.")
+    form = InboxFilterForm(request.GET, teams=list(team_list(user=agent)), agents=list(agent_list(user=agent)))
+    tickets = ticket_list(user=agent, filters=form.filters(view=slug)).prefetch_related("tags")
+    page = paginate(tickets, cursor=request.GET.get("cursor", ""), size=PAGE_SIZE)
+    context = {"view": _view(slug), "form": form, "page": page, "cursor": request.GET.get("cursor", "")}
+    if _partial(request):
+        return render(request, "workspace/_inbox_results.html", context)
+    return render(request, "workspace/inbox.html", {**context, "views": _nav(agent), "active_view": slug})
+
+
+@require_GET
+@agent_view
+def nav_counts(request: HtmxHttpRequest) -> HttpResponse:
+    """The views with their live counts: the sidebar re-fetches this when tickets change."""
+    agent = require_agent(request.user)
+    return render(request, "workspace/_nav.html", {"views": _nav(agent), "active_view": request.GET.get("active", "")})
+
+
+def _view(slug: str) -> View:
+    return next(view for view in VIEWS if view.slug == slug)
+
+
+def _nav(agent: User) -> list[dict[str, Any]]:
+    counts = view_counts(user=agent)
+    return [{"slug": view.slug, "label": view.label, "count": counts[view.slug]} for view in VIEWS]
+
+
+# --- ticket page ---------------------------------------------------------------------
+
+
+@require_GET
+@agent_view
+def ticket_detail(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
+    agent = require_agent(request.user)
+    return _ticket_page(request, agent, access_ticket(agent, ticket_id))
+
+
+@require_GET
+@agent_view
+def ticket_live(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
+    """The changing parts of the ticket page, for a page told that someone else changed the ticket."""
+    agent = require_agent(request.user)
+    return _ticket_page(request, agent, access_ticket(agent, ticket_id), parts=TICKET_PARTS)
+
+
+@require_POST
+@agent_view
+def ticket_reply(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
+    agent = require_agent(request.user)
+    ticket = access_ticket(agent, ticket_id)
+    form = ReplyForm(request.POST, request.FILES, prefix="reply")
+    if form.is_valid():
+        with form.service_errors():
+            services.ticket_reply(
+                ticket=ticket,
+                author=agent,
+                body_text=form.cleaned_data["body"],
+                attachments=form.cleaned_data["attachments"],
+                status=form.cleaned_data["status"] or None,
+                now=timezone.now(),
+            )
+    return _submitted(request, agent, ticket, "reply_form", form, part="reply")
+
+
+@require_POST
+@agent_view
+def ticket_note(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
+    agent = require_agent(request.user)
+    ticket = access_ticket(agent, ticket_id)
+    form = NoteForm(request.POST, request.FILES, prefix="note")
+    if form.is_valid():
+        with form.service_errors():
+            services.ticket_add_note(
+                ticket=ticket,
+                author=agent,
+                body_text=form.cleaned_data["body"],
+                attachments=form.cleaned_data["attachments"],
+                now=timezone.now(),
+            )
+    return _submitted(request, agent, ticket, "note_form", form, part="note")
+
+
+@require_POST
+@agent_view
+def ticket_properties(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
+    agent = require_agent(request.user)
+    ticket = access_ticket(agent, ticket_id)
+    form = PropertiesForm(request.POST, ticket=ticket, **_property_choices(agent, ticket))
+    if form.is_valid():
+        with form.service_errors():
+            services.ticket_update(ticket=ticket, actor=agent, now=timezone.now(), **form.changes())
+    return _submitted(request, agent, ticket, "properties_form", form, part="properties")
+
+
+@require_POST
+@agent_view
+def ticket_escalate(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
+    agent = require_agent(request.user)
+    ticket = access_ticket(agent, ticket_id)
+    form = EscalateToManagerForm(request.POST, prefix="escalate")
+    if form.is_valid():
+        with form.service_errors():
+            services.ticket_escalate_to_manager(
+                ticket=ticket, actor=agent, reason=form.cleaned_data["reason"], now=timezone.now()
+            )
+    return _submitted(request, agent, ticket, "escalate_form", form, part="properties")
+
+
+@require_POST
+@agent_view
+def ticket_resolve_escalation(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
+    agent = require_agent(request.user)
+    ticket = access_ticket(agent, ticket_id)
+    form = ResolveEscalationForm(request.POST, prefix="resolve")
+    if form.is_valid():
+        with form.service_errors():
+            services.ticket_resolve_escalation(
+                ticket=ticket, actor=agent, note=form.cleaned_data["note"], now=timezone.now()
+            )
+    return _submitted(request, agent, ticket, "resolve_form", form, part="properties")
+
+
+@require_POST
+@agent_view
+def ticket_escalate_to_team(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
+    agent = require_agent(request.user)
+    ticket = access_ticket(agent, ticket_id)
+    form = EscalateToTeamForm(request.POST, prefix="team", teams=list(team_list(user=agent)), current=ticket.team_id)
+    if form.is_valid():
+        with form.service_errors():
+            services.ticket_escalate_to_team(
+                ticket=ticket,
+                actor=agent,
+                team=form.chosen_team(),
+                reason=form.cleaned_data["reason"],
+                now=timezone.now(),
+            )
+    return _submitted(request, agent, ticket, "team_form", form, part="properties")
+
+
+@require_GET
+@agent_view
+def attachment_download(request: HtmxHttpRequest, attachment_id: int) -> FileResponse:
+    attachment = access_attachment(require_agent(request.user), attachment_id)
+    # Always a download: a file a customer sent is never rendered as a page of ours.
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+    )
+
+
+def _submitted(
+    request: HtmxHttpRequest, agent: User, ticket: Ticket, name: str, form: ServiceForm, *, part: str
+) -> HttpResponse:
+    """After a ticket form: the form with its error, or (success) the updated page or its changed parts."""
+    if form.errors:
+        return _ticket_page(request, agent, ticket, forms={name: form}, parts=(part,), status=form.error_status)
+    if not _partial(request):
+        return redirect("workspace:ticket", ticket_id=ticket.pk)
+    # The sent form comes back empty; the other form keeps what the agent may be writing there.
+    sent = (part,) if part in ("reply", "note") else ()
+    return _ticket_page(request, agent, access_ticket(agent, ticket.pk), parts=(*TICKET_PARTS, *sent))
+
+
+def _property_choices(agent: User, ticket: Ticket) -> dict[str, Any]:
+    return {
+        "tags": [tag.name for tag in ticket.tags.all()],
+        "teams": list(team_list(user=agent)),
+        "agents": list(agent_list(user=agent)),
+    }
+
+
+def _ticket_page(
+    request: HtmxHttpRequest,
+    agent: User,
+    ticket: Ticket,
+    *,
+    forms: dict[str, ServiceForm] | None = None,
+    parts: Sequence[str] = (),
+    status: int = 200,
+) -> HttpResponse:
+    """The ticket page, or (htmx) only `parts` of it, each swapped in place by its id."""
+    choices = _property_choices(agent, ticket)
+    context: dict[str, Any] = {
+        "ticket": ticket,
+        "tags": choices["tags"],
+        "can_edit": agent.role in EDITOR_ROLES,
+        "can_resolve": agent.role in MANAGER_ROLES,
+        "reply_statuses": [Status(s) for s in REPLY_STATUSES if s in TRANSITIONS[ticket.status]],
+        "reply_form": ReplyForm(prefix="reply"),
+        "note_form": NoteForm(prefix="note"),
+        "properties_form": PropertiesForm(ticket=ticket, **choices),
+        "escalate_form": EscalateToManagerForm(prefix="escalate"),
+        "resolve_form": ResolveEscalationForm(prefix="resolve"),
+        "team_form": EscalateToTeamForm(prefix="team", teams=choices["teams"], current=ticket.team_id),
+        **(forms or {}),
+    }
+    if parts and _partial(request):
+        if "conversation" in parts:
+            context["messages_list"] = list(ticket_messages(user=agent, ticket=ticket))
+        if "history" in parts:
+            context["history"] = list(ticket_history(user=agent, ticket=ticket))
+        return render(request, "workspace/_ticket_parts.html", {**context, "parts": parts}, status=status)
+    context["messages_list"] = list(ticket_messages(user=agent, ticket=ticket))
+    context["history"] = list(ticket_history(user=agent, ticket=ticket))
+    context["other_tickets"] = requester_other_tickets(user=agent, ticket=ticket)
+    return render(request, "workspace/ticket.html", context, status=status)
+
+
+# --- contact page --------------------------------------------------------------------
+
+
+@require_GET
+@agent_view
+def contact_detail(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
+    agent = require_agent(request.user)
+    contact = access_contact(agent, contact_id)
+    if contact.pk != contact_id:
+        return redirect("workspace:contact", contact_id=contact.pk)  # merged into another
+    context = {
+        "contact": contact,
+        "identities": list(contact.identities.order_by("-is_primary", "kind", "value")),
+        "timeline": contact_timeline(user=agent, contact=contact),
+    }
+    return render(request, "workspace/contact.html", context)

@@ -1,0 +1,230 @@
+"""Forms of the agent workspace. They parse and show input; the services decide and write."""
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
+
+from frontdesk.accounts.models import Team, User
+from frontdesk.core.errors import FrontdeskError
+from frontdesk.tickets.models import (
+    TRANSITIONS,
+    BookingChannel,
+    BookingStage,
+    Channel,
+    Priority,
+    Status,
+    Ticket,
+    TicketType,
+)
+from frontdesk.tickets.selectors import TicketFilters
+from frontdesk.tickets.services import ASSIGNABLE_ROLES
+
+Choices = list[tuple[str, StrOrPromise]]
+ANY: Choices = [("", _("Any"))]
+NONE: Choices = [("", "—")]
+
+
+class ServiceForm(forms.Form):
+    """A form whose input goes to a service; the service's error is shown beside the form."""
+
+    error_status = 422
+
+    @contextmanager
+    def service_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except FrontdeskError as error:
+            self.add_error(error.field if error.field in self.fields else None, error.message)
+            self.error_status = error.status
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; the services check their size and type."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(file, initial) for file in files if file]
+
+
+def _team_choices(teams: Sequence[Team]) -> Choices:
+    return [(str(team.pk), team.name) for team in teams]
+
+
+def _agent_choices(agents: Sequence[User]) -> Choices:
+    return [(str(agent.pk), agent.name) for agent in agents]
+
+
+class InboxFilterForm(forms.Form):
+    """The filters above an inbox view. A value that does not parse is ignored, never an error page."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    team = forms.TypedChoiceField(label=_("Team"), required=False, coerce=int, empty_value=None)
+    channel = forms.ChoiceField(label=_("Channel"), required=False, choices=[*ANY, *Channel.choices])
+    booking_stage = forms.ChoiceField(label=_("Booking stage"), required=False, choices=[*ANY, *BookingStage.choices])
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[*ANY, *Status.choices])
+    priority = forms.ChoiceField(label=_("Priority"), required=False, choices=[*ANY, *Priority.choices])
+    tag = forms.CharField(label=_("Tag"), required=False, max_length=50)
+    assignee = forms.TypedChoiceField(label=_("Assignee"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, data: Any, *, teams: Sequence[Team], agents: Sequence[User]) -> None:
+        super().__init__(data)
+        self.fields["team"].choices = [*ANY, *_team_choices(teams)]  # type: ignore[attr-defined]
+        self.fields["assignee"].choices = [*ANY, *_agent_choices(agents)]  # type: ignore[attr-defined]
+
+    def filters(self, *, view: str) -> TicketFilters:
+        self.is_valid()
+        data = self.cleaned_data
+        return TicketFilters(
+            view=view,
+            team=data.get("team"),
+            channel=data.get("channel", ""),
+            booking_stage=data.get("booking_stage", ""),
+            status=(data["status"],) if data.get("status") else (),
+            priority=data.get("priority", ""),
+            tag=data.get("tag", "").strip().lower(),
+            assignee=data.get("assignee"),
+            q=data.get("q", ""),
+        )
+
+
+class ReplyForm(ServiceForm):
+    body = forms.CharField(
+        label=_("Reply to the customer"), required=False, widget=forms.Textarea(attrs={"rows": 5}), max_length=100_000
+    )
+    attachments = MultipleFileField(label=_("Attach files"))
+    # Set by the button pressed: "Send", "Send and mark pending", …
+    status = forms.ChoiceField(required=False, choices=[*NONE, *Status.choices])
+
+
+class NoteForm(ServiceForm):
+    body = forms.CharField(
+        label=_("Internal note (agents only)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=100_000,
+    )
+    attachments = MultipleFileField(label=_("Attach files"))
+
+
+class PropertiesForm(ServiceForm):
+    """The ticket's properties. Each field remembers the value the agent saw, so that only what
+    the agent changed is sent: a change someone else made meanwhile is not overwritten."""
+
+    # Not required: a field left out of the request is a field not changed.
+    status = forms.ChoiceField(label=_("Status"), required=False, show_hidden_initial=True)
+    priority = forms.ChoiceField(
+        label=_("Priority"), choices=Priority.choices, required=False, show_hidden_initial=True
+    )
+    type = forms.ChoiceField(
+        label=_("Type"), choices=[*NONE, *TicketType.choices], required=False, show_hidden_initial=True
+    )
+    team = forms.TypedChoiceField(
+        label=_("Team"), required=False, coerce=int, empty_value=None, show_hidden_initial=True
+    )
+    assignee = forms.TypedChoiceField(
+        label=_("Assignee"), required=False, coerce=int, empty_value=None, show_hidden_initial=True
+    )
+    tags = forms.CharField(
+        label=_("Tags"),
+        required=False,
+        max_length=1000,
+        show_hidden_initial=True,
+        help_text=_("Separate tags with commas."),
+    )
+    language = forms.CharField(label=_("Language"), required=False, max_length=10, show_hidden_initial=True)
+    booking_stage = forms.ChoiceField(
+        label=_("Booking stage"), choices=[*NONE, *BookingStage.choices], required=False, show_hidden_initial=True
+    )
+    booking_channel = forms.ChoiceField(
+        label=_("Booking channel"), choices=[*NONE, *BookingChannel.choices], required=False, show_hidden_initial=True
+    )
+
+    def __init__(
+        self, data: Any = None, *, ticket: Ticket, tags: Sequence[str], teams: Sequence[Team], agents: Sequence[User]
+    ) -> None:
+        initial = {
+            "status": ticket.status,
+            "priority": ticket.priority,
+            "type": ticket.type,
+            "team": ticket.team_id,
+            "assignee": ticket.assignee_id,
+            "tags": ", ".join(tags),
+            "language": ticket.language,
+            "booking_stage": ticket.booking_stage,
+            "booking_channel": ticket.booking_channel,
+        }
+        super().__init__(data, initial=initial)
+        self.teams = {team.pk: team for team in teams}
+        self.agents = {agent.pk: agent for agent in agents if agent.role in ASSIGNABLE_ROLES}
+        statuses = [ticket.status, *sorted(TRANSITIONS[ticket.status], key=Status.values.index)]
+        seen = self.data.get(self.add_initial_prefix("status"))
+        if seen in Status.values and seen not in statuses:
+            statuses.insert(0, seen)  # the status the agent saw, left as it was while someone else changed it
+        self.fields["status"].choices = [(value, Status(value).label) for value in statuses]  # type: ignore[attr-defined]
+        self.fields["team"].choices = [*NONE, *_team_choices(teams)]  # type: ignore[attr-defined]
+        self.fields["assignee"].choices = [*NONE, *_agent_choices(list(self.agents.values()))]  # type: ignore[attr-defined]
+
+    def changes(self) -> dict[str, Any]:
+        """The keyword arguments for ticket_update: only the fields the agent changed."""
+        data = self.cleaned_data
+        changes: dict[str, Any] = {}
+        for name in self.changed_data:
+            if name == "team":
+                changes["team"] = self.teams.get(data["team"]) if data["team"] is not None else None
+            elif name == "assignee":
+                changes["assignee"] = self.agents.get(data["assignee"]) if data["assignee"] is not None else None
+            elif name == "tags":
+                changes["tags"] = [tag.strip() for tag in data["tags"].split(",") if tag.strip()]
+            else:
+                changes[name] = data[name]
+        return changes
+
+
+class EscalateToManagerForm(ServiceForm):
+    reason = forms.CharField(
+        label=_("Why does a manager need to look at this?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        required=False,
+    )
+
+
+class ResolveEscalationForm(ServiceForm):
+    note = forms.CharField(
+        label=_("What was decided? (optional)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        required=False,
+    )
+
+
+class EscalateToTeamForm(ServiceForm):
+    team = forms.TypedChoiceField(label=_("Team"), coerce=int)
+    reason = forms.CharField(
+        label=_("Why does this go to that team?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        required=False,
+    )
+
+    def __init__(self, data: Any = None, *, teams: Sequence[Team], current: int | None, **kwargs: Any) -> None:
+        super().__init__(data, **kwargs)
+        self.teams = {team.pk: team for team in teams}
+        self.fields["team"].choices = _team_choices([team for team in teams if team.pk != current])  # type: ignore[attr-defined]
+
+    def chosen_team(self) -> Team:
+        return self.teams[self.cleaned_data["team"]]

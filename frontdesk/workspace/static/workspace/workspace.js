@@ -1,0 +1,303 @@
+/* Frontdesk agent workspace: live updates, collision warning, keyboard shortcuts.
+ *
+ * The server pushes only ids and field names over /ws/workspace/; this script
+ * re-fetches what the page shows through the ordinary (permission-checked)
+ * views, with htmx. No build step: plain ES2020.
+ */
+(function () {
+  "use strict";
+
+  const body = document.body;
+  const agentId = Number(body.dataset.agentId || 0);
+  const ticketId = Number(body.dataset.ticketId || 0);
+  const TYPING_SEND_EVERY_MS = 2500;
+  const TYPING_SHOWN_FOR_MS = 6000;
+  const OWN_CHANGE_WINDOW_MS = 4000;
+
+  // --- small things every page has -------------------------------------------------
+
+  document.addEventListener("change", function (event) {
+    const target = event.target;
+    if (target instanceof HTMLElement && target.matches("[data-autosubmit]") && target.form) {
+      target.form.submit();
+    }
+  });
+
+  const navToggle = document.querySelector("[data-nav-toggle]");
+  if (navToggle) {
+    navToggle.addEventListener("click", function () {
+      body.classList.toggle("nav-open");
+    });
+  }
+
+  if (body.classList.contains("page-inbox")) {
+    sessionStorage.setItem("frontdesk:last-inbox", location.pathname + location.search);
+  }
+
+  // Filter forms send only the filters that are set: shorter, shareable URLs.
+  document.addEventListener("htmx:configRequest", function (event) {
+    const elt = event.detail.elt;
+    if (elt instanceof HTMLElement && elt.matches("[data-filters]")) {
+      const parameters = event.detail.parameters;
+      const empty = [];
+      if (parameters instanceof FormData) {
+        parameters.forEach(function (value, key) { if (value === "") empty.push(key); });
+        empty.forEach(function (key) { parameters.delete(key); });
+      } else {
+        Object.keys(parameters).forEach(function (key) { if (parameters[key] === "") delete parameters[key]; });
+      }
+    }
+  });
+
+  // --- live connection ----------------------------------------------------------------
+
+  let socket = null;
+  let retryMs = 1000;
+  let lastOwnChange = 0;
+
+  function connect() {
+    if (!agentId || !("WebSocket" in window)) return;
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    socket = new WebSocket(scheme + "//" + location.host + "/ws/workspace/");
+    socket.addEventListener("open", function () {
+      retryMs = 1000;
+      body.dataset.live = "on";
+      if (ticketId) send({ type: "watch", ticket_id: ticketId });
+    });
+    socket.addEventListener("message", function (event) {
+      handle(JSON.parse(event.data));
+    });
+    socket.addEventListener("close", function (event) {
+      body.dataset.live = "off";
+      socket = null;
+      if (event.code === 4401) return; // signed out
+      setTimeout(connect, retryMs);
+      retryMs = Math.min(retryMs * 2, 30000);
+    });
+  }
+
+  function send(message) {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+  }
+
+  function handle(message) {
+    switch (message.type) {
+      case "watching":
+        body.dataset.live = "watching";
+        break;
+      case "ticket.created":
+      case "ticket.changed":
+      case "ticket.message":
+        inboxChanged();
+        if (message.ticket_id === ticketId) ticketChanged(message);
+        break;
+      case "ticket.typing":
+        if (message.ticket_id === ticketId) showTyping(message.agent_id, message.agent_name);
+        break;
+    }
+  }
+
+  // Many changes in a burst become one refresh a moment later.
+  let inboxTimer = null;
+  function inboxChanged() {
+    if (inboxTimer) return;
+    inboxTimer = setTimeout(function () {
+      inboxTimer = null;
+      htmx.trigger(body, "fd:inbox-changed");
+    }, 400);
+  }
+
+  let ticketTimer = null;
+  let refreshing = false;
+  function ticketChanged(message) {
+    const mine = message.actor_id === agentId && Date.now() - lastOwnChange < OWN_CHANGE_WINDOW_MS;
+    if (!mine) refreshTicket(); // a page that made the change already shows it
+  }
+
+  function refreshTicket() {
+    if (ticketTimer) return;
+    ticketTimer = setTimeout(function () {
+      ticketTimer = null;
+      refreshing = true;
+      htmx.ajax("GET", body.dataset.liveUrl, { target: body, swap: "none" }).finally(function () {
+        refreshing = false;
+      });
+    }, 250);
+  }
+
+  // A field the agent is editing is not replaced under their cursor: that part refreshes once they leave it.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    const target = event.detail.target;
+    const active = document.activeElement;
+    if (!refreshing || !active || active === body || !target.contains(active)) return;
+    event.detail.shouldSwap = false;
+    active.addEventListener("blur", function () {
+      // Leaving a changed field submits it ("change" comes before "blur"); that answer is fresher.
+      if (Date.now() - lastOwnChange > 1000) refreshTicket();
+    }, { once: true });
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const elt = event.detail.elt;
+    if (elt instanceof HTMLElement && elt.closest("[data-own-change]")) lastOwnChange = Date.now();
+  });
+
+  // --- collision warning: "Ana is replying…" ------------------------------------------
+
+  const typists = new Map(); // agent id -> {name, until}
+  let typingTimer = null;
+
+  function showTyping(id, name) {
+    typists.set(id, { name: name, until: Date.now() + TYPING_SHOWN_FOR_MS });
+    renderTyping();
+  }
+
+  function renderTyping() {
+    const box = document.getElementById("collision");
+    if (!box) return;
+    const now = Date.now();
+    typists.forEach(function (value, key) { if (value.until <= now) typists.delete(key); });
+    const names = Array.from(typists.values()).map(function (value) { return value.name; });
+    box.hidden = names.length === 0;
+    box.textContent = names.length ? (box.dataset.template || "{name} is replying…").replace("{name}", names.join(", ")) : "";
+    clearTimeout(typingTimer);
+    if (names.length) typingTimer = setTimeout(renderTyping, 1000);
+  }
+
+  let lastTypingSent = 0;
+  document.addEventListener("input", function (event) {
+    const target = event.target;
+    if (!(target instanceof HTMLElement) || !target.matches("[data-typing]") || !ticketId) return;
+    if (Date.now() - lastTypingSent < TYPING_SEND_EVERY_MS) return;
+    lastTypingSent = Date.now();
+    send({ type: "typing", ticket_id: ticketId });
+  });
+
+  // --- composer tabs --------------------------------------------------------------------
+
+  function composerMode(mode) {
+    const composer = document.getElementById("ticket-composer");
+    if (!composer) return null;
+    if (!composer.querySelector(".composer-" + mode)) mode = "note";
+    composer.dataset.mode = mode;
+    const textarea = composer.querySelector(".composer-" + mode + " textarea");
+    if (textarea) textarea.focus();
+    return textarea;
+  }
+
+  document.addEventListener("click", function (event) {
+    const tab = event.target instanceof Element ? event.target.closest("[data-composer-tab]") : null;
+    if (tab) composerMode(tab.getAttribute("data-composer-tab"));
+  });
+
+  // --- inbox selection ----------------------------------------------------------------
+
+  let selectedId = null;
+
+  function rows() {
+    return Array.from(document.querySelectorAll("[data-ticket-row]"));
+  }
+
+  function select(row) {
+    rows().forEach(function (r) { r.classList.toggle("is-selected", r === row); });
+    if (row) {
+      selectedId = row.getAttribute("data-ticket-row");
+      row.scrollIntoView({ block: "nearest" });
+    }
+  }
+
+  function move(step) {
+    const all = rows();
+    if (!all.length) return;
+    const index = all.findIndex(function (r) { return r.getAttribute("data-ticket-row") === selectedId; });
+    const next = index < 0 ? 0 : Math.max(0, Math.min(all.length - 1, index + step));
+    select(all[next]);
+  }
+
+  document.addEventListener("htmx:afterSwap", function () {
+    if (selectedId) {
+      const row = document.querySelector('[data-ticket-row="' + selectedId + '"]');
+      if (row) row.classList.add("is-selected");
+    }
+  });
+
+  // --- keyboard shortcuts ---------------------------------------------------------------
+
+  const dialog = document.getElementById("shortcuts");
+  let pendingG = false;
+
+  function openHelp() {
+    if (dialog && !dialog.open) dialog.showModal();
+  }
+  document.querySelectorAll("[data-shortcuts-open]").forEach(function (button) {
+    button.addEventListener("click", openHelp);
+  });
+
+  function isTyping(target) {
+    return target instanceof HTMLElement &&
+      (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+  }
+
+  document.addEventListener("keydown", function (event) {
+    const target = event.target;
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && target instanceof HTMLTextAreaElement) {
+      const form = target.form;
+      const button = form && form.querySelector("[data-primary-send]");
+      if (form && button) {
+        event.preventDefault();
+        form.requestSubmit(button);
+      }
+      return;
+    }
+    if (event.key === "Escape" && isTyping(target)) {
+      target.blur();
+      return;
+    }
+    if (isTyping(target) || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "Enter" && target instanceof Element && target.closest("a, button, summary")) return;
+    if (dialog && dialog.open) return;
+
+    if (pendingG) {
+      pendingG = false;
+      if (event.key === "i") {
+        event.preventDefault();
+        location.href = sessionStorage.getItem("frontdesk:last-inbox") || "/";
+      }
+      return;
+    }
+    const actions = {
+      "?": openHelp,
+      "/": function () {
+        const search = document.querySelector("[data-search]");
+        if (search) search.focus();
+      },
+      j: function () { move(1); },
+      k: function () { move(-1); },
+      o: openSelected,
+      Enter: openSelected,
+      r: function () { composerMode("reply"); },
+      n: function () { composerMode("note"); },
+      e: function () {
+        const details = document.getElementById("escalate-manager");
+        if (!details) return;
+        details.open = true;
+        const field = details.querySelector("textarea");
+        if (field) field.focus();
+      },
+      g: function () { pendingG = true; setTimeout(function () { pendingG = false; }, 1500); },
+    };
+    const action = actions[event.key];
+    if (action) {
+      if (event.key === "Enter" && !selectedId) return;
+      event.preventDefault();
+      action();
+    }
+  });
+
+  function openSelected() {
+    const row = selectedId && document.querySelector('[data-ticket-row="' + selectedId + '"]');
+    if (row) location.href = row.getAttribute("href");
+  }
+
+  connect();
+})();
