@@ -48,4 +48,6 @@ def test_events_lists_each_event_with_its_subscribers(capsys: Any) -> None:
     assert main(["events"]) == 0
 
     out = capsys.readouterr().out
-    assert "frontdesk.accounts.events.ContactMerged\n    frontdesk.tickets.services.tickets_move_to_merged_contact" in out
+    assert (
+        "frontdesk.accounts.events.ContactMerged\n    frontdesk.tickets.services.tickets_move_to_merged_contact" in out
+    )

@@ -70,21 +70,27 @@ def test_real_worker_runs_a_job_queued_in_redis(postgres_database: str, tmp_path
     if not answers("redis", REDIS_URL):
         require_server("Redis", f"nothing answers at {REDIS_URL}")
     queue = f"frontdesk-test-{uuid.uuid4().hex[:8]}"
-    env = _env(DATABASE_URL=postgres_database, REDIS_URL=REDIS_URL, FRONTDESK_QUEUE=queue,
-               FRONTDESK_DATA=str(tmp_path))
+    env = _env(DATABASE_URL=postgres_database, REDIS_URL=REDIS_URL, FRONTDESK_QUEUE=queue, FRONTDESK_DATA=str(tmp_path))
     subprocess.run(_frontdesk("migrate"), env=env, check=True, capture_output=True, timeout=120)
     # Queue the job from one process while no worker runs...
     setup = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()\n" + SETUP],
-        env={**env, "DJANGO_SETTINGS_MODULE": "frontdesk.settings"}, check=True, capture_output=True, text=True,
+        env={**env, "DJANGO_SETTINGS_MODULE": "frontdesk.settings"},
+        check=True,
+        capture_output=True,
+        text=True,
         timeout=60,
     )
     ticket_id = int(setup.stdout.strip().splitlines()[-1])
     assert _status(postgres_database, ticket_id) == "solved"
 
     # ...and a separate worker process picks it up from Redis.
-    worker = subprocess.Popen(_frontdesk("worker", "--workers", "1", "--no-periodic"), env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    worker = subprocess.Popen(
+        _frontdesk("worker", "--workers", "1", "--no-periodic"),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 30
         while _status(postgres_database, ticket_id) != "closed" and time.monotonic() < deadline:
@@ -105,8 +111,12 @@ def _status(database_url: str, ticket_id: int) -> str:
 
 def test_serve_starts_embedded_with_empty_database_and_answers_health(tmp_path: Path) -> None:
     port = _free_port()
-    server = subprocess.Popen(_frontdesk("serve", "--port", str(port)), env=_env(FRONTDESK_DATA=str(tmp_path)),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        _frontdesk("serve", "--port", str(port)),
+        env=_env(FRONTDESK_DATA=str(tmp_path)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         health = _get_when_up(f"http://127.0.0.1:{port}/healthz")
         login = _get_when_up(f"http://127.0.0.1:{port}/login/")
