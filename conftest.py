@@ -23,6 +23,9 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.DATA_DIR = DATA
     settings.STATIC_ROOT = DATA / "static"
     settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+    # Connections opened in worker threads (Channels' database_sync_to_async) must not
+    # outlive their use, or the test database cannot be dropped at the end.
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
     settings.HUEY.immediate = True  # jobs run inline in tests, on in-memory storage
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {

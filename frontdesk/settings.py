@@ -104,6 +104,8 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
+            # Request threads are long-lived (core.asgi), so their connections are kept.
+            "CONN_MAX_AGE": None,
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -137,6 +139,9 @@ WHITENOISE_USE_FINDERS = True
 FRONTDESK_MAX_ATTACHMENT_BYTES = int(os.environ.get("FRONTDESK_MAX_ATTACHMENT_BYTES", str(25 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# Threads that run requests' synchronous code, per web process (core.asgi).
+FRONTDESK_WEB_THREADS = int(os.environ.get("FRONTDESK_WEB_THREADS", "8"))
 
 # --- Jobs and realtime ----------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -236,13 +236,14 @@ def normalise_tags(tags: Sequence[str]) -> list[str]:
     return names
 
 
-def _set_tags(ticket: Ticket, names: list[str]) -> None:
+def _tags(names: list[str]) -> list[Tag]:
+    """The tags with these names, created as needed."""
     existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
     missing = [Tag(name=name) for name in names if name not in existing]
     if missing:
         Tag.objects.bulk_create(missing, ignore_conflicts=True)
         existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
-    ticket.tags.set(list(existing.values()))
+    return list(existing.values())
 
 
 def _publish_changed(ticket: Ticket, actor: User | None, fields: Sequence[str]) -> None:
@@ -313,7 +314,8 @@ def ticket_create(
         last_customer_message_at=now,
     )
     if tags:
-        _set_tags(ticket, normalise_tags(tags))
+        through = Ticket.tags.through
+        through.objects.bulk_create([through(ticket=ticket, tag=tag) for tag in _tags(normalise_tags(tags))])
     message = Message.objects.create(
         ticket=ticket,
         kind=MessageKind.REPLY,
@@ -404,7 +406,7 @@ def ticket_update(
         names = normalise_tags(tags)
         old_names = sorted(ticket.tags.values_list("name", flat=True))
         if names != old_names:
-            _set_tags(ticket, names)
+            ticket.tags.set(_tags(names))
             changes.append(_Change("tags", old_names, names))
 
     if not changes:

@@ -10,6 +10,7 @@ class WorkspaceConfig(AppConfig):
         from frontdesk.tickets.events import MessageAdded, TicketChanged, TicketCreated
         from frontdesk.workspace.consumers import push_message_added, push_ticket_changed, push_ticket_created
 
-        subscribe(TicketCreated, push_ticket_created)
-        subscribe(TicketChanged, push_ticket_changed)
-        subscribe(MessageAdded, push_message_added)
+        # Pushes touch no database: no transaction around them.
+        subscribe(TicketCreated, push_ticket_created, atomic=False)
+        subscribe(TicketChanged, push_ticket_changed, atomic=False)
+        subscribe(MessageAdded, push_message_added, atomic=False)
