@@ -39,11 +39,10 @@ from frontdesk.tickets.selectors import (
     Page,
     access_attachment,
     access_ticket,
-    paginate,
     tag_list,
     ticket_history,
-    ticket_list,
     ticket_messages,
+    ticket_page,
 )
 from frontdesk.tickets.services import (
     ticket_add_note,
@@ -96,8 +95,7 @@ def _requester(user: User, payload: TicketIn) -> Contact:
 def list_tickets(request: HttpRequest, query: Query[TicketQuery]) -> Page:
     """Visible tickets that match the filters, newest activity first, a page at a time."""
     user = request_agent(request)
-    tickets = ticket_list(user=user, filters=query.filters()).select_related("organisation").prefetch_related("tags")
-    return paginate(tickets, cursor=query.cursor, size=query.limit)
+    return ticket_page(user=user, filters=query.filters(), cursor=query.cursor, size=query.limit)
 
 
 @router.post("/tickets", response={201: TicketOut, **ERRORS}, summary="Create a ticket")

@@ -114,6 +114,9 @@ class Ticket(models.Model):
             # Inbox views are "filter, newest activity first, 25 at a time".
             # Team views (an agent's usual inbox), with or without a status.
             models.Index(fields=["team", "status", "-last_activity_at", "-id"], name="ticket_team_status_act"),
+            # Team views over several statuses (Open = new + open): read in activity order
+            # and filtered, since neither database merges several index ranges in order.
+            models.Index(fields=["team", "-last_activity_at", "-id"], name="ticket_team_act"),
             # Assigned / unassigned views by status, and "my" views.
             models.Index(fields=["assignee", "status", "-last_activity_at", "-id"], name="ticket_assignee_status_act"),
             # Status views across teams (Open, Pending) for supervisors.
@@ -122,9 +125,11 @@ class Ticket(models.Model):
             models.Index(fields=["-last_activity_at", "-id"], name="ticket_act"),
             # A requester's other tickets, a contact's timeline.
             models.Index(fields=["requester", "-last_activity_at"], name="ticket_requester_act"),
-            # "Needs manager" is a small set: index only those rows.
+            # "Needs manager" is a small set: index only those rows, by team for agents' views.
             models.Index(
-                fields=["-last_activity_at", "-id"], name="ticket_needs_manager_act", condition=Q(needs_manager=True)
+                fields=["team", "-last_activity_at", "-id"],
+                name="ticket_needs_manager_team_act",
+                condition=Q(needs_manager=True),
             ),
             # Periodic close of solved tickets.
             models.Index(fields=["status", "solved_at"], name="ticket_status_solved"),

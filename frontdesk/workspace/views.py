@@ -30,11 +30,10 @@ from frontdesk.tickets.selectors import (
     access_attachment,
     access_ticket,
     contact_timeline,
-    paginate,
     requester_other_tickets,
     ticket_history,
-    ticket_list,
     ticket_messages,
+    ticket_page,
     view_counts,
 )
 from frontdesk.workspace.forms import (
@@ -101,8 +100,9 @@ def inbox(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if slug not in VIEW_SLUGS:
         raise Http404("No such view.")
     form = InboxFilterForm(request.GET, teams=list(team_list(user=agent)), agents=list(agent_list(user=agent)))
-    tickets = ticket_list(user=agent, filters=form.filters(view=slug)).prefetch_related("tags")
-    page = paginate(tickets, cursor=request.GET.get("cursor", ""), size=PAGE_SIZE)
+    page = ticket_page(
+        user=agent, filters=form.filters(view=slug), cursor=request.GET.get("cursor", ""), size=PAGE_SIZE
+    )
     context = {"view": _view(slug), "form": form, "page": page, "cursor": request.GET.get("cursor", "")}
     if _partial(request):
         return render(request, "workspace/_inbox_results.html", context)

@@ -22,8 +22,10 @@ FORWARD = [
     "ANALYZE tickets_message",
 ]
 BACKWARD = [
-    "CREATE INDEX IF NOT EXISTS tickets_ticket_subject_fts ON tickets_ticket USING gin (to_tsvector('simple', subject))",
-    "CREATE INDEX IF NOT EXISTS tickets_message_body_fts ON tickets_message USING gin (to_tsvector('simple', body_text))",
+    "CREATE INDEX IF NOT EXISTS tickets_ticket_subject_fts ON tickets_ticket "
+    "USING gin (to_tsvector('simple', subject))",
+    "CREATE INDEX IF NOT EXISTS tickets_message_body_fts ON tickets_message "
+    "USING gin (to_tsvector('simple', body_text))",
     "ALTER TABLE tickets_ticket DROP COLUMN IF EXISTS subject_tsv",
     "ALTER TABLE tickets_message DROP COLUMN IF EXISTS body_tsv",
 ]

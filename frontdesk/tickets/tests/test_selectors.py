@@ -2,10 +2,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from frontdesk.accounts.models import Role
+from frontdesk.accounts.models import Role, User
 from frontdesk.accounts.tests.factories import ContactFactory, TeamFactory, UserFactory
 from frontdesk.core.errors import NotFound
-from frontdesk.tickets.selectors import TicketFilters, access_ticket, count_capped, paginate, ticket_list, view_counts
+from frontdesk.tickets.models import Ticket
+from frontdesk.tickets.selectors import (
+    TicketFilters,
+    access_ticket,
+    count_capped,
+    ticket_list,
+    ticket_page,
+    view_counts,
+)
 from frontdesk.tickets.services import ticket_add_customer_message, ticket_create
 from frontdesk.tickets.tests.factories import TicketFactory
 
@@ -41,8 +49,8 @@ def test_list_is_newest_activity_first_and_cursor_pages_do_not_overlap() -> None
     tickets = [TicketFactory.create(last_activity_at=NOW + timedelta(minutes=i % 3)) for i in range(7)]
     expected = sorted(tickets, key=lambda t: (t.last_activity_at, t.pk), reverse=True)
 
-    first = paginate(ticket_list(user=admin, filters=TicketFilters()), size=4)
-    second = paginate(ticket_list(user=admin, filters=TicketFilters()), cursor=first.next_cursor or "", size=4)
+    first = ticket_page(user=admin, filters=TicketFilters(), size=4)
+    second = ticket_page(user=admin, filters=TicketFilters(), cursor=first.next_cursor or "", size=4)
 
     assert first.items + second.items == expected
     assert second.next_cursor is None
@@ -89,3 +97,43 @@ def test_counts_are_capped() -> None:
 
     assert count_capped(ticket_list(user=admin, filters=TicketFilters()), cap=3) == 4
     assert view_counts(user=admin)["all"] == 5
+
+
+def _walk(user: User, filters: TicketFilters, size: int) -> list[Ticket]:
+    seen: list[Ticket] = []
+    page = ticket_page(user=user, filters=filters, size=size)
+    seen += page.items
+    while page.next_cursor:
+        page = ticket_page(user=user, filters=filters, cursor=page.next_cursor, size=size)
+        seen += page.items
+    return seen
+
+
+@pytest.mark.parametrize("role", [Role.AGENT, Role.SUPERVISOR])
+@pytest.mark.parametrize("view", ["my-unanswered", "unassigned", "open", "pending", "needs-manager", "all"])
+def test_paging_by_index_ranges_gives_exactly_the_single_query_list(role: str, view: str) -> None:
+    user = UserFactory.create(role=role)
+    teams = [TeamFactory.create(members=[user]), TeamFactory.create(members=[user]), TeamFactory.create()]
+    statuses = ["new", "open", "pending", "on_hold", "solved"]
+    for i in range(40):
+        TicketFactory.create(
+            team=[*teams, None][i % 4],
+            assignee=user if i % 3 == 0 else None,
+            status=statuses[i % 5],
+            awaiting_agent=i % 2 == 0,
+            needs_manager=i % 7 == 0,
+            last_activity_at=NOW + timedelta(minutes=i % 6),  # ties on activity, broken by id
+        )
+    filters = TicketFilters(view=view)
+
+    assert _walk(user, filters, size=3) == list(ticket_list(user=user, filters=filters))
+
+
+def test_a_status_filter_outside_the_view_finds_nothing() -> None:
+    TicketFactory.create(status="pending")
+
+    page = ticket_page(
+        user=UserFactory.create(role=Role.ADMIN), filters=TicketFilters(view="open", status=("pending",))
+    )
+
+    assert page.items == []
