@@ -117,7 +117,7 @@ def _run_uvicorn(*, host: str, port: int, workers: int) -> None:
         log_config=None,
         access_log=False,
         lifespan="off",
-        ws="websockets",
+        ws="websockets-sansio",
     )
 
 
