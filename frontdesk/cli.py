@@ -35,7 +35,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.demo:
         from frontdesk.demo.services import demo_load_if_empty
 
-        demo_load_if_empty(out=sys.stdout)
+        demo_load_if_empty(out=sys.stdout, url=f"http://{args.host}:{args.port}/")
     consumer = _start_consumer(workers=2) if not args.no_jobs else None
     print(f"Frontdesk is serving on http://{args.host}:{args.port}/  (data in {settings.DATA_DIR})", flush=True)
     try:

@@ -1,0 +1,213 @@
+"""A real `frontdesk web` server in a subprocess, and the HTTP measurements made against it."""
+
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+class NotMeasured(Exception):
+    """A figure that could not be measured; the message says why."""
+
+
+@dataclass
+class Figure:
+    key: str
+    label: str
+    unit: str  # "ms" (latency: p50 and p95), "/s" (rate) or "MB"
+    p50: float | None = None
+    p95: float | None = None
+    value: float | None = None
+    samples: int = 0
+    note: str = ""
+    not_measured: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v not in (None, "")}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """`frontdesk web --workers N` on a free port, its output in `log`."""
+
+    env: dict[str, str]
+    log: Path
+    workers: int = 2
+    port: int = field(default_factory=_free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 90) -> None:
+        frontdesk = Path(sys.executable).with_name("frontdesk")
+        command = [str(frontdesk)] if frontdesk.exists() else [sys.executable, "-m", "frontdesk.cli"]
+        command += ["web", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)]
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited with {self.process.returncode}; see {self.log}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"the server did not answer /healthz within {timeout:.0f} s; see {self.log}")
+
+    def workers_memory(self) -> list[dict[str, Any]]:
+        """Peak (VmHWM) and current (VmRSS) resident memory of each worker process, in MB."""
+        assert self.process is not None
+        return [
+            {"pid": pid, "peak_mb": _status_mb(pid, "VmHWM"), "rss_mb": _status_mb(pid, "VmRSS")}
+            for pid in _children(self.process.pid)
+            if "resource_tracker" not in _cmdline(pid)
+        ]
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)  # the session this server was started in
+            self.process.wait()
+
+
+def _children(parent: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+                children.append(int(entry.name))
+    return sorted(children)
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _status_mb(pid: int, key: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+# --- requests ----------------------------------------------------------------------------
+
+
+def _check(response: httpx.Response, expected: int, what: str) -> None:
+    if response.status_code != expected:
+        where = response.headers.get("location", "")
+        detail = f" (redirect to {where})" if where else f": {response.text[:160]!r}"
+        raise NotMeasured(f"{response.request.method} {what} answered {response.status_code}{detail}")
+
+
+def latency(
+    client: httpx.Client,
+    paths: Callable[[int], str],
+    *,
+    requests: int,
+    warmup: int = 10,
+    budget: float = 60.0,
+    check: Callable[[httpx.Response], str] | None = None,
+) -> tuple[list[float], str]:
+    """Milliseconds for each of `requests` sequential GETs of paths(i), after `warmup` unmeasured ones.
+
+    A slow figure stops after `budget` seconds once it has 20 samples; the note then says so.
+    """
+    note = ""
+    started = time.perf_counter()
+    for n in range(warmup):
+        response = client.get(paths(n))
+        _check(response, 200, paths(n))
+        if check is not None and not note:
+            note = check(response)
+        if time.perf_counter() - started > budget / 10:
+            break  # slow pages are warm after a request or two
+    timings: list[float] = []
+    started = time.perf_counter()
+    for n in range(requests):
+        path = paths(warmup + n)
+        sent = time.perf_counter()
+        response = client.get(path)
+        timings.append((time.perf_counter() - sent) * 1000)
+        _check(response, 200, path)
+        if len(timings) >= 20 and time.perf_counter() - started > budget:
+            note = f"stopped after {len(timings)} of {requests} requests ({budget:.0f} s budget); " + note
+            break
+    return timings, note
+
+
+def percentiles(timings: Sequence[float]) -> tuple[float, float]:
+    ordered = sorted(timings)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * len(ordered)) - 1)]
+    return round(statistics.median(ordered), 2), round(p95, 2)
+
+
+def create_rate(
+    make_client: Callable[[], httpx.Client], payload: Callable[[int], dict[str, Any]], *, total: int, clients: int
+) -> float:
+    """Tickets per second through POST /api/v1/tickets with `clients` concurrent clients."""
+    errors: list[BaseException] = []
+    per_client = total // clients
+
+    def run(offset: int) -> None:
+        try:
+            with make_client() as client:
+                for n in range(per_client):
+                    response = client.post("/api/v1/tickets", json=payload(offset * per_client + n))
+                    _check(response, 201, "/api/v1/tickets")
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    with make_client() as client:  # one unmeasured request, so a missing endpoint fails fast
+        _check(client.post("/api/v1/tickets", json=payload(-1)), 201, "/api/v1/tickets")
+    threads = [threading.Thread(target=run, args=(offset,)) for offset in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    if errors:
+        raise (
+            errors[0] if isinstance(errors[0], NotMeasured) else NotMeasured(f"{type(errors[0]).__name__}: {errors[0]}")
+        )
+    return round(per_client * clients / seconds, 1)
+
+
+def copy_log_tail(log: Path, lines: int = 20) -> str:
+    if not log.exists():
+        return ""
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
