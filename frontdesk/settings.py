@@ -92,7 +92,7 @@ if DATABASE_URL:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "frontdesk.core.sqlite",  # writers queue on a file lock (decision 0009)
             "NAME": str(SQLITE_PATH),
             "OPTIONS": {
                 # WAL lets readers run beside the writer; IMMEDIATE takes the write

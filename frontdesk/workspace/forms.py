@@ -1,11 +1,12 @@
 """Forms of the agent workspace. They parse and show input; the services decide and write."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
@@ -23,13 +24,20 @@ from frontdesk.tickets.models import (
 )
 from frontdesk.tickets.selectors import TicketFilters
 from frontdesk.tickets.services import ASSIGNABLE_ROLES
+from frontdesk.workspace.renderer import RENDERER
 
 Choices = list[tuple[str, StrOrPromise]]
 ANY: Choices = [("", _("Any"))]
 NONE: Choices = [("", "—")]
 
 
-class ServiceForm(forms.Form):
+class WorkspaceForm(forms.Form):
+    """A form of the workspace: its widgets are built by the workspace's renderer."""
+
+    default_renderer = RENDERER
+
+
+class ServiceForm(WorkspaceForm):
     """A form whose input goes to a service; the service's error is shown beside the form."""
 
     error_status = 422
@@ -60,6 +68,28 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(file, initial) for file in files if file]
 
 
+class FixedChoices(BaseChoiceIterator):
+    """(value, label) pairs that a choice field takes as they are.
+
+    Django normalises a list of choices each time it is set (on the field, then again on
+    the widget) and deep-copies it for every form instance: with fifty agents to choose
+    from, that was most of the cost of building a form. These pairs are flat and never
+    change after the form is built, so they are shared as they are.
+    """
+
+    def __init__(self, *groups: Iterable[tuple[str, StrOrPromise]]) -> None:
+        self.pairs = [pair for group in groups for pair in group]
+
+    def __iter__(self) -> Iterator[tuple[str, StrOrPromise]]:
+        return iter(self.pairs)
+
+    def __copy__(self) -> "FixedChoices":
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "FixedChoices":
+        return self
+
+
 def _team_choices(teams: Sequence[Team]) -> Choices:
     return [(str(team.pk), team.name) for team in teams]
 
@@ -68,22 +98,29 @@ def _agent_choices(agents: Sequence[User]) -> Choices:
     return [(str(agent.pk), agent.name) for agent in agents]
 
 
-class InboxFilterForm(forms.Form):
+def _pairs(pairs: Iterable[tuple[int, str]]) -> Choices:
+    return [(str(pk), name) for pk, name in pairs]
+
+
+class InboxFilterForm(WorkspaceForm):
     """The filters above an inbox view. A value that does not parse is ignored, never an error page."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     team = forms.TypedChoiceField(label=_("Team"), required=False, coerce=int, empty_value=None)
-    channel = forms.ChoiceField(label=_("Channel"), required=False, choices=[*ANY, *Channel.choices])
-    booking_stage = forms.ChoiceField(label=_("Booking stage"), required=False, choices=[*ANY, *BookingStage.choices])
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=[*ANY, *Status.choices])
-    priority = forms.ChoiceField(label=_("Priority"), required=False, choices=[*ANY, *Priority.choices])
+    channel = forms.ChoiceField(label=_("Channel"), required=False, choices=FixedChoices(ANY, Channel.choices))
+    booking_stage = forms.ChoiceField(
+        label=_("Booking stage"), required=False, choices=FixedChoices(ANY, BookingStage.choices)
+    )
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=FixedChoices(ANY, Status.choices))
+    priority = forms.ChoiceField(label=_("Priority"), required=False, choices=FixedChoices(ANY, Priority.choices))
     tag = forms.CharField(label=_("Tag"), required=False, max_length=50)
     assignee = forms.TypedChoiceField(label=_("Assignee"), required=False, coerce=int, empty_value=None)
 
-    def __init__(self, data: Any, *, teams: Sequence[Team], agents: Sequence[User]) -> None:
+    def __init__(self, data: Any, *, teams: Iterable[tuple[int, str]], agents: Iterable[tuple[int, str]]) -> None:
+        """`teams` and `agents` are (id, name) pairs: the filters need no more of them."""
         super().__init__(data)
-        self.fields["team"].choices = [*ANY, *_team_choices(teams)]  # type: ignore[attr-defined]
-        self.fields["assignee"].choices = [*ANY, *_agent_choices(agents)]  # type: ignore[attr-defined]
+        self.fields["team"].choices = FixedChoices(ANY, _pairs(teams))  # type: ignore[attr-defined]
+        self.fields["assignee"].choices = FixedChoices(ANY, _pairs(agents))  # type: ignore[attr-defined]
 
     def filters(self, *, view: str) -> TicketFilters:
         self.is_valid()
@@ -107,7 +144,7 @@ class ReplyForm(ServiceForm):
     )
     attachments = MultipleFileField(label=_("Attach files"))
     # Set by the button pressed: "Send", "Send and mark pending", …
-    status = forms.ChoiceField(required=False, choices=[*NONE, *Status.choices])
+    status = forms.ChoiceField(required=False, choices=FixedChoices(NONE, Status.choices))
 
 
 class NoteForm(ServiceForm):
@@ -127,10 +164,10 @@ class PropertiesForm(ServiceForm):
     # Not required: a field left out of the request is a field not changed.
     status = forms.ChoiceField(label=_("Status"), required=False, show_hidden_initial=True)
     priority = forms.ChoiceField(
-        label=_("Priority"), choices=Priority.choices, required=False, show_hidden_initial=True
+        label=_("Priority"), choices=FixedChoices(Priority.choices), required=False, show_hidden_initial=True
     )
     type = forms.ChoiceField(
-        label=_("Type"), choices=[*NONE, *TicketType.choices], required=False, show_hidden_initial=True
+        label=_("Type"), choices=FixedChoices(NONE, TicketType.choices), required=False, show_hidden_initial=True
     )
     team = forms.TypedChoiceField(
         label=_("Team"), required=False, coerce=int, empty_value=None, show_hidden_initial=True
@@ -147,10 +184,16 @@ class PropertiesForm(ServiceForm):
     )
     language = forms.CharField(label=_("Language"), required=False, max_length=10, show_hidden_initial=True)
     booking_stage = forms.ChoiceField(
-        label=_("Booking stage"), choices=[*NONE, *BookingStage.choices], required=False, show_hidden_initial=True
+        label=_("Booking stage"),
+        choices=FixedChoices(NONE, BookingStage.choices),
+        required=False,
+        show_hidden_initial=True,
     )
     booking_channel = forms.ChoiceField(
-        label=_("Booking channel"), choices=[*NONE, *BookingChannel.choices], required=False, show_hidden_initial=True
+        label=_("Booking channel"),
+        choices=FixedChoices(NONE, BookingChannel.choices),
+        required=False,
+        show_hidden_initial=True,
     )
 
     def __init__(
@@ -174,9 +217,9 @@ class PropertiesForm(ServiceForm):
         seen = self.data.get(self.add_initial_prefix("status"))
         if seen in Status.values and seen not in statuses:
             statuses.insert(0, seen)  # the status the agent saw, left as it was while someone else changed it
-        self.fields["status"].choices = [(value, Status(value).label) for value in statuses]  # type: ignore[attr-defined]
-        self.fields["team"].choices = [*NONE, *_team_choices(teams)]  # type: ignore[attr-defined]
-        self.fields["assignee"].choices = [*NONE, *_agent_choices(list(self.agents.values()))]  # type: ignore[attr-defined]
+        self.fields["status"].choices = FixedChoices((value, Status(value).label) for value in statuses)  # type: ignore[attr-defined]
+        self.fields["team"].choices = FixedChoices(NONE, _team_choices(teams))  # type: ignore[attr-defined]
+        self.fields["assignee"].choices = FixedChoices(NONE, _agent_choices(list(self.agents.values())))  # type: ignore[attr-defined]
 
     def changes(self) -> dict[str, Any]:
         """The keyword arguments for ticket_update: only the fields the agent changed."""
@@ -224,7 +267,7 @@ class EscalateToTeamForm(ServiceForm):
     def __init__(self, data: Any = None, *, teams: Sequence[Team], current: int | None, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
         self.teams = {team.pk: team for team in teams}
-        self.fields["team"].choices = _team_choices([team for team in teams if team.pk != current])  # type: ignore[attr-defined]
+        self.fields["team"].choices = FixedChoices(_team_choices([team for team in teams if team.pk != current]))  # type: ignore[attr-defined]
 
     def chosen_team(self) -> Team:
         return self.teams[self.cleaned_data["team"]]

@@ -99,7 +99,11 @@ def inbox(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     agent = require_agent(request.user)
     if slug not in VIEW_SLUGS:
         raise Http404("No such view.")
-    form = InboxFilterForm(request.GET, teams=list(team_list(user=agent)), agents=list(agent_list(user=agent)))
+    form = InboxFilterForm(
+        request.GET,
+        teams=team_list(user=agent).values_list("pk", "name"),
+        agents=agent_list(user=agent).values_list("pk", "name"),
+    )
     page = ticket_page(
         user=agent, filters=form.filters(view=slug), cursor=request.GET.get("cursor", ""), size=PAGE_SIZE
     )

@@ -115,6 +115,27 @@ def test_inbox_filters_by_status_team_and_text(agent_client: Client, agent: User
     assert [ticket.pk for ticket in response.context["page"].items] == [parking.pk]
 
 
+def test_inbox_row_shows_the_tickets_state_in_the_agents_language(
+    agent_client: Client, agent: User, team: Team
+) -> None:
+    ticket = TicketFactory.create(
+        team=team, assignee=agent, status=Status.PENDING, priority="high", awaiting_agent=True, subject="Late <x>"
+    )
+    ticket_update(ticket=ticket, actor=agent, tags=["vip"], now=NOW)
+    agent_client.post("/i18n/setlang/", {"language": "es", "next": "/"})
+
+    content = agent_client.get("/views/all/").content.decode()
+
+    link = f'class="ticket-row is-awaiting" role="listitem" href="/tickets/{ticket.pk}/" data-ticket-row="{ticket.pk}"'
+    assert link in content
+    assert "Late &lt;x&gt;</span>" in content
+    assert '<span class="tag">vip</span>' in content
+    assert '<span class="badge status-pending">Pendiente</span>' in content
+    assert '<span class="col-priority priority-high">Alta</span>' in content
+    assert '<span class="col-team">Reservations</span>' in content
+    assert '<span class="col-assignee">Ana Agent</span>' in content
+
+
 def test_filter_values_that_do_not_parse_are_ignored(agent_client: Client, team: Team) -> None:
     ticket = TicketFactory.create(team=team)
 
@@ -217,6 +238,19 @@ def test_ticket_page_lists_the_requesters_other_tickets(agent_client: Client, te
     response = agent_client.get(f"/tickets/{ticket.pk}/")
 
     assert response.context["other_tickets"] == [earlier]
+
+
+def test_ticket_page_shows_labels_and_links_in_the_agents_language(agent_client: Client, team: Team) -> None:
+    guest = ContactFactory.create()
+    ticket = new_ticket(team=team, requester=guest, channel="chat")
+    earlier = new_ticket(team=team, requester=guest, subject="Invoice for March")
+    agent_client.post("/i18n/setlang/", {"language": "es", "next": "/"})
+
+    content = agent_client.get(f"/tickets/{ticket.pk}/").content.decode()
+
+    assert '<span class="badge status-new">Nuevo</span>' in content
+    assert f'<a href="/tickets/{earlier.pk}/">#{earlier.pk} Invoice for March</a>' in content
+    assert f'<a href="/contacts/{guest.pk}/">' in content
 
 
 def test_ticket_page_queries_do_not_grow_with_messages(
