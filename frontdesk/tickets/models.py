@@ -119,6 +119,8 @@ class Ticket(models.Model):
             models.Index(fields=["team", "-last_activity_at", "-id"], name="ticket_team_act"),
             # Assigned / unassigned views by status, and "my" views.
             models.Index(fields=["assignee", "status", "-last_activity_at", "-id"], name="ticket_assignee_status_act"),
+            # An agent's "Unassigned" count: assignee, status and team from the index alone.
+            models.Index(fields=["assignee", "status", "team"], name="ticket_assignee_status_team"),
             # Status views across teams (Open, Pending) for supervisors.
             models.Index(fields=["status", "-last_activity_at", "-id"], name="ticket_status_act"),
             # "All", and the fallback order.
