@@ -8,12 +8,11 @@ from frontdesk.accounts.models import Role
 from frontdesk.accounts.services import contact_merge
 from frontdesk.accounts.tests.factories import ContactFactory, TeamFactory, UserFactory
 from frontdesk.core.errors import Conflict, PermissionDenied, ValidationError
-from frontdesk.tickets.models import EventKind, MessageKind, Status, Ticket, TicketEvent
+from frontdesk.tickets.models import EventKind, MessageKind, Status, TicketEvent
 from frontdesk.tickets.selectors import TicketFilters, ticket_list
 from frontdesk.tickets.services import (
     ticket_add_customer_message,
     ticket_add_note,
-    ticket_create,
     ticket_escalate_to_manager,
     ticket_escalate_to_team,
     ticket_reply,
@@ -21,22 +20,10 @@ from frontdesk.tickets.services import (
     ticket_update,
     tickets_close_solved,
 )
+from frontdesk.tickets.tests.factories import new_ticket
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-def new_ticket(**kwargs: Any) -> Ticket:
-    values: dict[str, object] = {
-        "subject": "Late check-in",
-        "requester": ContactFactory.create(),
-        "channel": "email",
-        "body_text": "We arrive at 23:00, can we still get the keys?",
-        "actor": None,
-        "now": NOW,
-    }
-    values.update(kwargs)
-    return ticket_create(**values)  # type: ignore[arg-type]
 
 
 def test_create_stores_first_message_from_requester_and_audit_event() -> None:

@@ -15,7 +15,8 @@ from frontdesk.accounts.tests.factories import TeamFactory, UserFactory
 from frontdesk.asgi import application
 from frontdesk.tickets.models import Ticket
 from frontdesk.tickets.services import ticket_reply, ticket_update
-from frontdesk.workspace.tests.conftest import NOW, new_ticket
+from frontdesk.tickets.tests.factories import new_ticket
+from frontdesk.workspace.tests.conftest import NOW
 
 pytestmark = [pytest.mark.anyio, pytest.mark.django_db(transaction=True)]
 

@@ -11,7 +11,7 @@ from django.utils.safestring import mark_safe
 
 from frontdesk.accounts.models import Role, Team, User
 from frontdesk.accounts.tests.factories import UserFactory
-from frontdesk.tickets.tests.factories import TicketFactory
+from frontdesk.tickets.tests.factories import TicketFactory, new_ticket
 from frontdesk.workspace.forms import (
     EscalateToManagerForm,
     EscalateToTeamForm,
@@ -25,7 +25,6 @@ from frontdesk.workspace.forms import (
     WorkspaceForm,
 )
 from frontdesk.workspace.renderer import RENDERER
-from frontdesk.workspace.tests.conftest import new_ticket
 
 DJANGO = DjangoTemplates()
 

@@ -12,7 +12,8 @@ from frontdesk.accounts.models import Role, Team, User
 from frontdesk.accounts.tests.factories import TeamFactory, UserFactory
 from frontdesk.tickets.models import MessageKind, Ticket
 from frontdesk.tickets.services import ticket_add_note, ticket_escalate_to_manager
-from frontdesk.workspace.tests.conftest import NOW, client_for, new_ticket
+from frontdesk.tickets.tests.factories import new_ticket
+from frontdesk.workspace.tests.conftest import NOW, client_for
 
 pytestmark = pytest.mark.django_db
 

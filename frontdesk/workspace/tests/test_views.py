@@ -10,8 +10,8 @@ from frontdesk.accounts.services import contact_merge
 from frontdesk.accounts.tests.factories import ContactFactory, TeamFactory, UserFactory
 from frontdesk.tickets.models import Attachment, EventKind, MessageKind, Status, Ticket
 from frontdesk.tickets.services import ticket_add_note, ticket_escalate_to_manager, ticket_reply, ticket_update
-from frontdesk.tickets.tests.factories import TicketFactory
-from frontdesk.workspace.tests.conftest import NOW, client_for, new_ticket
+from frontdesk.tickets.tests.factories import TicketFactory, new_ticket
+from frontdesk.workspace.tests.conftest import NOW, client_for
 
 pytestmark = pytest.mark.django_db
 
