@@ -232,6 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("events", help="list domain events and their subscribers").set_defaults(func=cmd_events)
 
+    from frontdesk.mail.cli import add_commands as add_mail_commands
+
+    add_mail_commands(sub, _setup)
+
     manage = sub.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)
     manage.set_defaults(func=cmd_manage)

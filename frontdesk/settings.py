@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "frontdesk.core",
     "frontdesk.accounts",
     "frontdesk.tickets",
+    "frontdesk.mail",
     "frontdesk.workspace",
     "frontdesk.api",
 ]
@@ -141,6 +142,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Threads that run requests' synchronous code, per web process (core.asgi).
+# E-mail: the domain of the Message-IDs Frontdesk writes (mail carrying one is our own,
+# coming back), and the sender name when a mailbox has no team.
+FRONTDESK_MAIL_ID_DOMAIN = os.environ.get("FRONTDESK_MAIL_ID_DOMAIN", "frontdesk.local")
+FRONTDESK_MAIL_FROM_NAME = os.environ.get("FRONTDESK_MAIL_FROM_NAME", "Support")
 FRONTDESK_WEB_THREADS = int(os.environ.get("FRONTDESK_WEB_THREADS", "8"))
 
 # --- Jobs and realtime ----------------------------------------------------

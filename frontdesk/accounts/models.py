@@ -117,6 +117,9 @@ class ContactIdentity(models.Model):
     kind = models.CharField(max_length=10, choices=IdentityKind.choices)
     value = models.CharField(max_length=320)
     is_primary = models.BooleanField(default=False)
+    # Set when mail to this address bounced permanently (5.x.x); cleared when they write again.
+    failing_since = models.DateTimeField(null=True, blank=True)
+    failure = models.CharField(max_length=300, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "value"], name="accounts_identity_unique")]

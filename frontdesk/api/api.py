@@ -17,6 +17,7 @@ from ninja.operation import Operation
 from frontdesk.accounts.api import router as accounts_router
 from frontdesk.api.auth import BearerToken, WorkspaceSession
 from frontdesk.core.errors import FrontdeskError
+from frontdesk.mail.api import router as mail_router
 from frontdesk.tickets.api import router as tickets_router
 
 logger = logging.getLogger("frontdesk.api")
@@ -63,6 +64,7 @@ api = FrontdeskAPI(
 )
 api.add_router("", tickets_router)
 api.add_router("", accounts_router)
+api.add_router("", mail_router)
 
 
 def error_response(

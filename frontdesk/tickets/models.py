@@ -108,6 +108,10 @@ class Ticket(models.Model):
     last_agent_reply_at = models.DateTimeField(null=True, blank=True)
     solved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # A merged ticket is closed and forwards everything that arrives for it to its target.
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # A ticket opened by a reply to one closed too long ago.
+    follow_up_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         indexes = [
@@ -161,6 +165,8 @@ class Message(models.Model):
     body_text = models.TextField(blank=True)
     # Sanitised on the way in; safe to render.
     body_html = models.TextField(blank=True)
+    # The new part of the message, without quoted history or signature (set by e-mail).
+    stripped_text = models.TextField(blank=True)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -190,6 +196,8 @@ class Attachment(models.Model):
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
+    # An e-mail's inline image: the HTML body refers to it as cid:<content_id>.
+    content_id = models.CharField(max_length=255, blank=True)
 
     def __str__(self) -> str:
         return self.filename
@@ -205,6 +213,10 @@ class EventKind(models.TextChoices):
     ESCALATION_RESOLVED = "escalation_resolved", _("Escalation resolved")
     ESCALATED_TO_TEAM = "escalated_to_team", _("Escalated to a team")
     REQUESTER_MERGED = "requester_merged", _("Requester merged")
+    MERGED = "merged", _("Merged")
+    FOLLOW_UP = "follow_up", _("Follow-up ticket")
+    REOPENED = "reopened", _("Reopened")
+    DELIVERY_FAILED = "delivery_failed", _("Delivery failed")
 
 
 class TicketEvent(models.Model):

@@ -229,6 +229,7 @@ class MessageOut(Schema):
     author: AuthorOut | None
     body_text: str
     body_html: str = Field(description="Sanitised; safe to render.")
+    stripped_text: str = Field(description="E-mail: the new part, without quoted history or signature.")
     created_at: datetime
     attachments: list[AttachmentOut]
 

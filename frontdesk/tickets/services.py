@@ -118,8 +118,12 @@ _CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+
 # --- helpers shared by the services below ----------------------------------
 
 
+# cid: points an e-mail's inline image at one of its attachments (the workspace resolves it).
+URL_SCHEMES = {"http", "https", "mailto", "tel", "cid"}
+
+
 def sanitise_html(html: str) -> str:
-    return nh3.clean(html, tags=ALLOWED_TAGS, link_rel="noopener noreferrer nofollow")
+    return nh3.clean(html, tags=ALLOWED_TAGS, url_schemes=URL_SCHEMES, link_rel="noopener noreferrer nofollow")
 
 
 def _lock(ticket: Ticket) -> Ticket:
@@ -557,15 +561,23 @@ def ticket_add_customer_message(
     body_html: str = "",
     attachments: Sequence[UploadedFile] = (),
     channel: str | None = None,
+    reopen_closed: bool = False,
+    auto_generated: bool = False,
     now: datetime,
 ) -> Message:
-    """The requester (or someone in copy) writes again: the ticket waits on an agent and reopens."""
+    """The requester (or someone in copy) writes again: the ticket waits on an agent and reopens.
+
+    `reopen_closed` lets a channel reopen a closed ticket (e-mail does, within its
+    mailbox's reopen window). An `auto_generated` message (an auto-reply, a newsletter)
+    is only recorded: it changes neither the status nor who the ticket waits on, and
+    may land on a closed ticket.
+    """
     body_text, body_html = _body(body_text, body_html)
     if not body_text and not attachments:
         raise ValidationError("The message is empty.", field="body_text")
     validate_attachments(attachments)
     ticket = _lock(ticket)
-    if ticket.status == Status.CLOSED:
+    if ticket.status == Status.CLOSED and not (reopen_closed or auto_generated):
         raise Conflict("The ticket is closed; open a follow-up ticket instead.", field="status")
     message = Message.objects.create(
         ticket=ticket,
@@ -578,14 +590,20 @@ def ticket_add_customer_message(
     )
     _store_attachments(message, attachments)
     changes: list[_Change] = []
-    if ticket.status in (Status.PENDING, Status.ON_HOLD, Status.SOLVED):
-        changes.append(_Change("status", ticket.status, Status.OPEN))
-        ticket.status = Status.OPEN
-        ticket.solved_at = None
-    ticket.awaiting_agent = True
-    ticket.last_customer_message_at = ticket.updated_at = ticket.last_activity_at = now
+    events: list[TicketEvent] = []
+    if not auto_generated:
+        if ticket.status in (Status.PENDING, Status.ON_HOLD, Status.SOLVED, Status.CLOSED):
+            if ticket.status == Status.CLOSED:
+                events.append(_event(ticket, None, EventKind.REOPENED, now))
+                ticket.closed_at = None
+            changes.append(_Change("status", ticket.status, Status.OPEN))
+            ticket.status = Status.OPEN
+            ticket.solved_at = None
+        ticket.awaiting_agent = True
+        ticket.last_customer_message_at = now
+    ticket.updated_at = ticket.last_activity_at = now
     ticket.save()
-    events = [_event(ticket, None, EventKind.CUSTOMER_MESSAGE, now, note=body_text[:200])]
+    events.insert(0, _event(ticket, None, EventKind.CUSTOMER_MESSAGE, now, note=body_text[:200]))
     events += [_event(ticket, None, EventKind.CHANGED, now, field=c.field, old=c.old, new=c.new) for c in changes]
     TicketEvent.objects.bulk_create(events)
     publish(
@@ -594,6 +612,75 @@ def ticket_add_customer_message(
         )
     )
     _publish_changed(ticket, None, [c.field for c in changes])
+    return message
+
+
+@transaction.atomic
+def ticket_link_follow_up(*, ticket: Ticket, previous: Ticket, now: datetime) -> Ticket:
+    """Record that `ticket` continues `previous` (a reply came after it was closed too long ago)."""
+    if ticket.pk == previous.pk:
+        raise ValidationError("A ticket cannot follow up itself.", field="follow_up_of")
+    ticket = _lock(ticket)
+    ticket.follow_up_of = previous
+    ticket.save(update_fields=["follow_up_of"])
+    TicketEvent.objects.bulk_create(
+        [
+            _event(ticket, None, EventKind.FOLLOW_UP, now, field="follow_up_of", new=f"#{previous.pk}"),
+            _event(previous, None, EventKind.FOLLOW_UP, now, note=f"#{ticket.pk}"),
+        ]
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_merge(*, source: Ticket, target: Ticket, actor: User | None, now: datetime) -> Ticket:
+    """Merge `source` into `target`: its conversation moves over, and it closes and forwards to the target."""
+    require_role(actor, EDITOR_ROLES, "merge tickets")
+    while target.merged_into_id is not None:
+        target = Ticket.objects.get(pk=target.merged_into_id)
+    if source.pk == target.pk:
+        raise ValidationError("A ticket cannot be merged into itself.", field="target")
+    if source.merged_into_id is not None:
+        raise Conflict(f"#{source.pk} is already merged into #{source.merged_into_id}.", field="source")
+    source, target = _lock(source), _lock(target)
+    Message.objects.filter(ticket=source).update(ticket=target)
+    old_status = source.status
+    source.status = Status.CLOSED
+    source.merged_into = target
+    source.closed_at = source.updated_at = now
+    source.awaiting_agent = False
+    source.save()
+    target.updated_at = target.last_activity_at = now
+    target.save(update_fields=["updated_at", "last_activity_at"])
+    TicketEvent.objects.bulk_create(
+        [
+            _event(source, actor, EventKind.MERGED, now, field="merged_into", new=f"#{target.pk}"),
+            _event(source, actor, EventKind.CHANGED, now, field="status", old=old_status, new=Status.CLOSED),
+            _event(target, actor, EventKind.MERGED, now, note=f"#{source.pk}"),
+        ]
+    )
+    _publish_changed(source, actor, ["status", "merged_into"])
+    _publish_changed(target, actor, ["messages"])
+    return target
+
+
+@transaction.atomic
+def ticket_record_delivery_failure(*, ticket: Ticket, summary: str, permanent: bool, now: datetime) -> Message:
+    """A message we sent did not arrive (a bounce, or the outbox gave up): an internal note and an event."""
+    ticket = _lock(ticket)
+    message = Message.objects.create(
+        ticket=ticket, kind=MessageKind.NOTE, channel=ticket.channel, body_text=summary, created_at=now
+    )
+    _event(
+        ticket, None, EventKind.DELIVERY_FAILED, now, note=summary[:200], new="permanent" if permanent else "temporary"
+    ).save()
+    ticket.updated_at = ticket.last_activity_at = now
+    ticket.save(update_fields=["updated_at", "last_activity_at"])
+    publish(
+        MessageAdded(
+            ticket_id=ticket.pk, message_id=message.pk, kind=MessageKind.NOTE, actor_id=None, from_customer=False
+        )
+    )
     return message
 
 

@@ -1,0 +1,125 @@
+"""Reads of the e-mail channel, permission-scoped."""
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from frontdesk.accounts.models import Role, User
+from frontdesk.accounts.selectors import require_agent
+from frontdesk.core.errors import NotFound
+from frontdesk.core.services import require_role
+from frontdesk.mail.models import InboundEmail, InboundStatus, Mailbox, OutboundEmail
+from frontdesk.tickets.models import Message, Ticket
+from frontdesk.tickets.selectors import access_ticket
+
+
+@dataclass(frozen=True)
+class RawEmail:
+    data: bytes
+    filename: str
+
+
+def _require_admin(user: User) -> None:
+    require_agent(user)
+    require_role(user, {Role.ADMIN}, "manage mailboxes")
+
+
+def mailbox_list(*, user: User) -> QuerySet[Mailbox]:
+    _require_admin(user)
+    return Mailbox.objects.select_related("team").order_by("name")
+
+
+def access_mailbox(user: User, mailbox_id: int) -> Mailbox:
+    mailbox = mailbox_list(user=user).filter(pk=mailbox_id).first()
+    if mailbox is None:
+        raise NotFound("No such mailbox.")
+    return mailbox
+
+
+def failed_emails(*, user: User) -> QuerySet[InboundEmail]:
+    """Quarantined mail, newest first: what an admin must look at."""
+    _require_admin(user)
+    return (
+        InboundEmail.objects.filter(status=InboundStatus.QUARANTINED)
+        .select_related("mailbox")
+        .defer("stripped_text")
+        .order_by("-received_at", "-pk")
+    )
+
+
+def failed_email_count(*, user: User) -> int:
+    if user.role != Role.ADMIN:
+        return 0
+    return InboundEmail.objects.filter(status=InboundStatus.QUARANTINED).count()
+
+
+def access_inbound(user: User, inbound_id: int) -> InboundEmail:
+    """A received e-mail: admins see every one; agents those on a ticket they may see."""
+    inbound = InboundEmail.objects.select_related("mailbox").filter(pk=inbound_id).first()
+    if inbound is None:
+        raise NotFound("No such e-mail.")
+    require_agent(user)
+    if user.role != Role.ADMIN:
+        if inbound.ticket_id is None:
+            raise NotFound("No such e-mail.")
+        access_ticket(user, inbound.ticket_id)
+    return inbound
+
+
+def message_email_of(*, user: User, message_id: int) -> "MessageEmail":
+    """The e-mail a message came or went as; NotFound when it did neither or is not visible."""
+    message = Message.objects.filter(pk=message_id).only("pk", "ticket_id").first()
+    if message is None:
+        raise NotFound("No such message.")
+    access_ticket(user, message.ticket_id)
+    email = MessageEmail(
+        InboundEmail.objects.filter(message_id=message_id).first(),
+        OutboundEmail.objects.filter(message_id=message_id).first(),
+    )
+    if email.inbound is None and email.outbound is None:
+        raise NotFound("This message did not come or go by e-mail.")
+    return email
+
+
+def message_raw(*, user: User, message_id: int) -> RawEmail:
+    """The exact bytes of the e-mail behind a message, received or sent."""
+    email = message_email_of(user=user, message_id=message_id)
+    if email.inbound is not None:
+        return inbound_raw(email.inbound)
+    assert email.outbound is not None
+    return RawEmail(bytes(email.outbound.raw), f"message-{message_id}.eml")
+
+
+def inbound_raw(inbound: InboundEmail) -> RawEmail:
+    try:
+        with inbound.raw.open("rb") as stored:
+            data = stored.read()
+    except FileNotFoundError:
+        raise NotFound("The stored e-mail is missing from storage.") from None
+    return RawEmail(data, f"email-{inbound.pk}.eml")
+
+
+@dataclass(frozen=True)
+class MessageEmail:
+    """What the ticket page shows beside a message that came or went by e-mail."""
+
+    inbound: InboundEmail | None
+    outbound: OutboundEmail | None
+
+
+def ticket_emails(*, user: User, ticket: Ticket) -> dict[int, MessageEmail]:
+    """Message id → its e-mail, for a ticket from access_ticket. Two queries."""
+    require_agent(user)
+    inbound = {
+        e.message_id: e
+        for e in InboundEmail.objects.filter(message__ticket=ticket).only(
+            "pk", "message_id", "thread_reason", "auto_generated", "bounce", "withheld_attachments", "sender"
+        )
+    }
+    outbound = {
+        e.message_id: e
+        for e in OutboundEmail.objects.filter(message__ticket=ticket).only(
+            "pk", "message_id", "status", "attempts", "last_error", "to_address", "sent_at"
+        )
+    }
+    return {pk: MessageEmail(inbound.get(pk), outbound.get(pk)) for pk in {*inbound, *outbound} if pk is not None}

@@ -1,0 +1,867 @@
+"""Every write of the e-mail channel: mailboxes, the inbound pipeline, the outbox.
+
+Inbound mail takes two steps, so that nothing is lost when a process dies:
+`email_receive` stores the raw bytes and commits; `email_process` parses them,
+threads them onto a ticket and records the outcome, in one transaction that
+either happens whole or not at all (and then the message is quarantined, with
+its bytes, for an admin to retry). Processing an already-processed message
+only reports what happened the first time.
+"""
+
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from frontdesk.accounts.models import Contact, ContactIdentity, IdentityKind, Role, Team, User
+from frontdesk.accounts.services import contact_get_or_create
+from frontdesk.core.crypto import encrypt_secret
+from frontdesk.core.errors import Conflict, FrontdeskError, NotFound, ValidationError
+from frontdesk.core.services import require_role
+from frontdesk.mail import transport
+from frontdesk.mail.models import (
+    InboundEmail,
+    InboundSource,
+    InboundStatus,
+    KnownMessageId,
+    Mailbox,
+    OutboundEmail,
+    OutboundKind,
+    OutboundStatus,
+    Outcome,
+    ThreadReason,
+)
+from frontdesk.mail.parsing import ParsedEmail, parse_email
+from frontdesk.tickets.events import MessageAdded
+from frontdesk.tickets.models import Channel, Message, MessageKind, Status, Ticket
+from frontdesk.tickets.services import (
+    BLOCKED_EXTENSIONS,
+    ticket_add_customer_message,
+    ticket_create,
+    ticket_link_follow_up,
+    ticket_record_delivery_failure,
+)
+
+logger = logging.getLogger(__name__)
+
+# A ticket's reply address: support+t1234-0123456789@example.com (the suffix is an HMAC,
+# so nobody can thread onto a ticket by guessing its number).
+REPLY_TOKEN = re.compile(r"\+t(\d{1,12})-([0-9a-f]{10})@", re.IGNORECASE)
+SUBJECT_TOKEN = re.compile(r"\[#(\d{1,12})\]")
+# Headers that servers add on the way; what remains is what the sender wrote.
+_TRACE_HEADERS = re.compile(
+    rb"^(received|return-path|delivered-to|x-original-to|x-received|arc-[a-z-]+|authentication-results"
+    rb"|received-spf|x-spam-[a-z-]+|dkim-signature|x-google-smtp-source|x-gm-message-state):",
+    re.IGNORECASE,
+)
+AUTO_ACK_LIMIT = 3  # acknowledgements per sender …
+AUTO_ACK_WINDOW = timedelta(minutes=10)  # … per this window
+# Waits before the next attempt to send; after the last, the mail has failed.
+RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
+SENDING_LEASE = timedelta(minutes=5)  # a claimed message is retried after this if its sender died
+UNKNOWN_SENDER = "unknown-sender@invalid"
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    outcome: str
+    ticket: int | None
+    message: int | None
+    inbound: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {"outcome": self.outcome, "ticket": self.ticket, "message": self.message}
+
+
+# --- mailboxes -------------------------------------------------------------------
+
+
+def _server_url(url: str, field: str) -> tuple[str, str]:
+    """The URL to store (without password) and the encrypted password."""
+    if not url.strip():
+        return "", ""
+    try:
+        parsed = transport.parse_server_url(url.strip())
+    except ValidationError as exc:
+        raise ValidationError(exc.message, field=field) from exc
+    kind = "imap" if field == "imap_url" else "smtp"
+    if not parsed.scheme.startswith(kind):
+        raise ValidationError(_("This is not an %(kind)s URL.") % {"kind": kind.upper()}, field=field)
+    return parsed.redacted(), encrypt_secret(parsed.password) if parsed.password else ""
+
+
+def _inbound_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def mailbox_create(
+    *,
+    name: str,
+    address: str,
+    team: Team | None = None,
+    language: str = "",
+    imap_url: str = "",
+    smtp_url: str = "",
+    signature: str = "",
+    auto_ack: bool = True,
+    actor: User | None,
+    now: datetime,
+) -> tuple[Mailbox, str]:
+    """A new mailbox, and the secret of its HTTP inbound endpoint (shown once)."""
+    require_role(actor, {Role.ADMIN}, "manage mailboxes")
+    name = name.strip().lower()
+    address = address.strip().lower()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,49}", name):
+        raise ValidationError(_("A mailbox name is letters, digits, - and _."), field="name")
+    if not re.fullmatch(r"[^@\s+]+@[^@\s]+\.[^@\s]+", address):
+        raise ValidationError(
+            _("“%(address)s” is not an e-mail address (and may not contain +).") % {"address": address}, field="address"
+        )
+    if Mailbox.objects.filter(name=name).exists():
+        raise Conflict(_("A mailbox named “%(name)s” already exists.") % {"name": name}, field="name")
+    if Mailbox.objects.filter(address=address).exists():
+        raise Conflict(_("A mailbox for %(address)s already exists.") % {"address": address}, field="address")
+    imap, imap_password = _server_url(imap_url, "imap_url")
+    smtp, smtp_password = _server_url(smtp_url, "smtp_url")
+    secret = secrets.token_urlsafe(24)
+    mailbox = Mailbox.objects.create(
+        name=name,
+        address=address,
+        team=team,
+        language=language,
+        imap_url=imap,
+        imap_password=imap_password,
+        smtp_url=smtp,
+        smtp_password=smtp_password,
+        inbound_secret_digest=_inbound_digest(secret),
+        signature=signature,
+        auto_ack=auto_ack,
+        created_at=now,
+    )
+    return mailbox, secret
+
+
+def mailbox_update(
+    *,
+    mailbox: Mailbox,
+    actor: User | None,
+    team: Team | None,
+    language: str,
+    imap_url: str,
+    smtp_url: str,
+    signature: str,
+    auto_ack: bool,
+    auto_ack_texts: dict[str, str],
+    reopen_days: int,
+    max_message_bytes: int,
+    is_active: bool,
+) -> Mailbox:
+    """Change a mailbox. A server URL without a password keeps the stored password."""
+    require_role(actor, {Role.ADMIN}, "manage mailboxes")
+    for field, url in (("imap_url", imap_url), ("smtp_url", smtp_url)):
+        stored, password = _server_url(url, field)
+        if stored and not password and stored == getattr(mailbox, field):
+            continue  # same server, password unchanged
+        setattr(mailbox, field, stored)
+        setattr(mailbox, field.replace("_url", "_password"), password)
+    if max_message_bytes < 1024:
+        raise ValidationError(_("The size limit must be at least 1 KB."), field="max_message_bytes")
+    mailbox.team = team
+    mailbox.language = language
+    mailbox.signature = signature
+    mailbox.auto_ack = auto_ack
+    mailbox.auto_ack_texts = {lang: text for lang, text in auto_ack_texts.items() if text.strip()}
+    mailbox.reopen_days = reopen_days
+    mailbox.max_message_bytes = max_message_bytes
+    mailbox.is_active = is_active
+    mailbox.imap_failures = 0
+    mailbox.imap_next_poll_at = None
+    mailbox.save()
+    return mailbox
+
+
+def mailbox_new_inbound_secret(*, mailbox: Mailbox, actor: User | None) -> str:
+    require_role(actor, {Role.ADMIN}, "manage mailboxes")
+    secret = secrets.token_urlsafe(24)
+    mailbox.inbound_secret_digest = _inbound_digest(secret)
+    mailbox.save(update_fields=["inbound_secret_digest"])
+    return secret
+
+
+def mailbox_authenticate(*, name: str, secret: str) -> Mailbox:
+    """The active mailbox that `secret` opens, for the HTTP inbound endpoint."""
+    mailbox = Mailbox.objects.filter(name=name, is_active=True).first()
+    if (
+        mailbox is None
+        or not mailbox.inbound_secret_digest
+        or not hmac.compare_digest(mailbox.inbound_secret_digest, _inbound_digest(secret))
+    ):
+        raise NotFound(_("No such mailbox, or a wrong secret."))
+    return mailbox
+
+
+# --- inbound -------------------------------------------------------------------------
+
+
+def _content_digest(raw: bytes) -> str:
+    """SHA-256 of the message without its leading trace headers."""
+    head, sep, body = raw.partition(b"\r\n\r\n") if b"\r\n\r\n" in raw else raw.partition(b"\n\n")
+    kept: list[bytes] = []
+    skipping = False
+    for line in head.splitlines():
+        if line[:1] in (b" ", b"\t"):
+            if not skipping:
+                kept.append(line)
+            continue
+        skipping = bool(_TRACE_HEADERS.match(line))
+        if not skipping:
+            kept.append(line)
+    digest = hashlib.sha256(b"\n".join(kept))
+    digest.update(sep + body)
+    return digest.hexdigest()
+
+
+def email_receive(*, mailbox: Mailbox, raw: bytes, source: str, now: datetime) -> InboundEmail:
+    """Store the raw bytes, unchanged, and commit. Nothing else.
+
+    The same bytes still waiting from an earlier attempt (a process died before
+    processing them) are not stored twice: that row is returned.
+    """
+    sha256 = hashlib.sha256(raw).hexdigest()
+    waiting = InboundEmail.objects.filter(mailbox=mailbox, sha256=sha256, status=InboundStatus.RECEIVED).first()
+    if waiting is not None:
+        return waiting
+    path = f"mail/raw/{sha256[:2]}/{sha256}.eml"
+    if not default_storage.exists(path):
+        path = default_storage.save(path, ContentFile(raw))
+    return InboundEmail.objects.create(
+        mailbox=mailbox,
+        source=source,
+        raw=path,
+        sha256=sha256,
+        size=len(raw),
+        received_at=now,
+        oversized=len(raw) > mailbox.max_message_bytes,
+    )
+
+
+def email_process(*, inbound_id: int, now: datetime, force: bool = False) -> IngestResult:
+    """Parse a stored message and make it part of a ticket; quarantine it when that fails.
+
+    `force` processes a quarantined message again (an admin's retry), and one over
+    its mailbox's size limit.
+    """
+    with transaction.atomic():
+        inbound = InboundEmail.objects.select_for_update().select_related("mailbox").get(pk=inbound_id)
+        if inbound.status == InboundStatus.PROCESSED or (inbound.status == InboundStatus.QUARANTINED and not force):
+            return _result(inbound)
+        try:
+            with transaction.atomic():
+                if inbound.oversized and not force:
+                    raise ValidationError(
+                        _("The message is %(size)s bytes; the mailbox takes at most %(limit)s.")
+                        % {"size": f"{inbound.size:,}", "limit": f"{inbound.mailbox.max_message_bytes:,}"}
+                    )
+                with inbound.raw.open("rb") as stored:
+                    raw = stored.read()
+                _process(inbound, raw, now)
+                inbound.attempts += 1
+                inbound.processed_at = now
+                inbound.save()
+        except Exception as exc:  # anything: the message must stay, visible, and retryable
+            logger.exception("mail.quarantined", extra={"inbound": inbound_id})
+            error = exc.message if isinstance(exc, FrontdeskError) else f"{type(exc).__name__}: {exc}"
+            inbound = InboundEmail.objects.get(pk=inbound_id)  # without what the rolled-back work set
+            inbound.status = InboundStatus.QUARANTINED
+            inbound.outcome = Outcome.QUARANTINED
+            inbound.error = error[:2000]
+            inbound.attempts += 1
+            inbound.processed_at = now
+            inbound.save()
+        return _result(inbound)
+
+
+def email_ingest(*, mailbox: Mailbox, raw: bytes, source: str, now: datetime) -> IngestResult:
+    """Receive and process one message: the pipe command, the HTTP endpoint and the IMAP poller use this."""
+    inbound = email_receive(mailbox=mailbox, raw=raw, source=source, now=now)
+    return email_process(inbound_id=inbound.pk, now=now)
+
+
+def emails_process_waiting(*, now: datetime, older_than: timedelta = timedelta(minutes=1), batch: int = 200) -> int:
+    """Process messages stored by a process that died before processing them."""
+    waiting = list(
+        InboundEmail.objects.filter(status=InboundStatus.RECEIVED, received_at__lte=now - older_than)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:batch]
+    )
+    for pk in waiting:
+        email_process(inbound_id=pk, now=now)
+    return len(waiting)
+
+
+def _result(inbound: InboundEmail) -> IngestResult:
+    return IngestResult(
+        outcome=inbound.outcome or Outcome.QUARANTINED,
+        ticket=inbound.ticket_id,
+        message=inbound.message_id,
+        inbound=inbound.pk,
+    )
+
+
+def _process(inbound: InboundEmail, raw: bytes, now: datetime) -> None:
+    mailbox = inbound.mailbox
+    parsed = parse_email(raw)
+    inbound.rfc_message_id = parsed.message_id[:998]
+    inbound.content_sha256 = _content_digest(raw)
+    inbound.subject = parsed.subject[:300]
+    inbound.sender = parsed.sender.email[:320]
+    inbound.stripped_text = parsed.stripped_text
+    inbound.auto_generated = _auto_generated(parsed)[:100]
+    if parsed.bounce is not None:
+        b = parsed.bounce
+        inbound.bounce = {
+            "permanent": b.permanent,
+            "status": b.status,
+            "recipient": b.recipient,
+            "original_message_id": b.original_message_id,
+            "diagnostic": b.diagnostic[:500],
+        }
+    inbound.status = InboundStatus.PROCESSED
+    inbound.error = ""
+
+    earlier = _earlier_delivery(inbound)
+    if earlier is not None:
+        inbound.outcome = Outcome.DUPLICATE
+        inbound.duplicate_of = earlier
+        inbound.ticket_id = earlier.ticket_id
+        return
+
+    if parsed.bounce is not None and _attach_bounce(inbound, parsed, now):
+        return
+
+    ticket, reason = _thread(parsed)
+    contact = _sender_contact(parsed, mailbox)
+    auto = bool(inbound.auto_generated)
+    uploads, withheld = _uploads(parsed)
+    inbound.withheld_attachments = withheld
+    body_text = parsed.body_text or ("" if uploads else _("(This message has no text.)"))
+    if ticket is not None and ticket.status == Status.CLOSED and not auto:
+        reopen_until = (ticket.closed_at or now) + timedelta(days=mailbox.reopen_days)
+        if now > reopen_until:
+            previous, ticket, reason = ticket, None, ThreadReason.FOLLOW_UP
+    if ticket is not None:
+        message = ticket_add_customer_message(
+            ticket=ticket,
+            contact=contact,
+            body_text=body_text,
+            body_html=parsed.body_html,
+            attachments=uploads,
+            channel=Channel.EMAIL,
+            reopen_closed=True,
+            auto_generated=auto,
+            now=now,
+        )
+        inbound.outcome = Outcome.APPENDED
+    else:
+        ticket = ticket_create(
+            subject=_subject(parsed.subject) or _("(no subject)"),
+            requester=contact,
+            channel=Channel.EMAIL,
+            body_text=body_text,
+            body_html=parsed.body_html,
+            attachments=uploads,
+            team=mailbox.team,
+            language=contact.language or mailbox.language,
+            actor=None,
+            now=now,
+        )
+        if reason == ThreadReason.FOLLOW_UP:
+            ticket_link_follow_up(ticket=ticket, previous=previous, now=now)
+        message = ticket.messages.get()
+        inbound.outcome = Outcome.CREATED
+        reason = reason or ThreadReason.NEW
+    _keep_content_ids(message, parsed)
+    Message.objects.filter(pk=message.pk).update(stripped_text=parsed.stripped_text)
+    inbound.ticket = ticket
+    inbound.message = message
+    inbound.thread_reason = reason
+    if parsed.message_id:
+        KnownMessageId.objects.create(message_id=parsed.message_id[:998], ticket=ticket)
+    if inbound.outcome == Outcome.CREATED and not auto:
+        _queue_auto_ack(mailbox, ticket, parsed, now)
+    if not auto and contact.pk:
+        ContactIdentity.objects.filter(
+            contact=contact, kind=IdentityKind.EMAIL, value=parsed.sender.email.lower(), failing_since__isnull=False
+        ).update(failing_since=None, failure="")
+
+
+def _earlier_delivery(inbound: InboundEmail) -> InboundEmail | None:
+    """The same message delivered before: same mailbox, same Message-ID (or bytes), same content."""
+    earlier = InboundEmail.objects.filter(mailbox=inbound.mailbox, status=InboundStatus.PROCESSED).exclude(
+        pk=inbound.pk
+    )
+    if inbound.rfc_message_id:
+        earlier = earlier.filter(rfc_message_id=inbound.rfc_message_id, content_sha256=inbound.content_sha256)
+    else:
+        earlier = earlier.filter(sha256=inbound.sha256)
+    return earlier.exclude(outcome=Outcome.DUPLICATE).order_by("pk").first()
+
+
+def _auto_generated(parsed: ParsedEmail) -> str:
+    """Why this mail must never be answered automatically, or ""."""
+    if parsed.auto_generated:
+        return parsed.auto_generated
+    sender = parsed.sender.email.lower()
+    if sender and Mailbox.objects.filter(address=sender).exists():
+        return "sender: our own mailbox"
+    if parsed.message_id.lower().endswith("@" + settings.FRONTDESK_MAIL_ID_DOMAIN):
+        return "message-id: ours"
+    return ""
+
+
+def _thread(parsed: ParsedEmail) -> tuple[Ticket | None, str]:
+    """The ticket this mail continues, and why; (None, "") for a new conversation."""
+    for address in (*parsed.to, *parsed.cc):
+        match = REPLY_TOKEN.search(address.email)
+        if match and hmac.compare_digest(match.group(2).lower(), _token_signature(int(match.group(1)))):
+            ticket = Ticket.objects.filter(pk=int(match.group(1))).first()
+            if ticket is not None:
+                return _forwarded(ticket), ThreadReason.REPLY_TOKEN
+    for match in SUBJECT_TOKEN.finditer(parsed.subject):
+        ticket = Ticket.objects.filter(pk=int(match.group(1))).first()
+        if ticket is not None:
+            return _forwarded(ticket), ThreadReason.SUBJECT_TOKEN
+    for reason, ids in ((ThreadReason.IN_REPLY_TO, parsed.in_reply_to), (ThreadReason.REFERENCES, parsed.references)):
+        if not ids:
+            continue
+        known = {k.message_id: k.ticket_id for k in KnownMessageId.objects.filter(message_id__in=ids[-50:])}
+        for message_id in reversed(ids):
+            if message_id in known:
+                return _forwarded(Ticket.objects.get(pk=known[message_id])), reason
+    return None, ""
+
+
+def _forwarded(ticket: Ticket) -> Ticket:
+    """A merged ticket's target (following a chain of merges)."""
+    seen = {ticket.pk}
+    while ticket.merged_into_id is not None and ticket.merged_into_id not in seen:
+        seen.add(ticket.merged_into_id)
+        ticket = Ticket.objects.get(pk=ticket.merged_into_id)
+    return ticket
+
+
+def _token_signature(number: int) -> str:
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"reply-token:{number}".encode(), hashlib.sha256).hexdigest()[:10]
+
+
+def reply_address(mailbox: Mailbox, ticket: Ticket) -> str:
+    local, domain = mailbox.address.split("@", 1)
+    return f"{local}+t{ticket.pk}-{_token_signature(ticket.pk)}@{domain}"
+
+
+def _subject(subject: str) -> str:
+    return " ".join(subject.split())[:300]
+
+
+def _sender_contact(parsed: ParsedEmail, mailbox: Mailbox) -> Contact:
+    address = parsed.sender.email.strip()
+    if not address or "@" not in address or address.startswith("@") or address.endswith("@"):
+        return contact_get_or_create(kind=IdentityKind.EMAIL, value=UNKNOWN_SENDER, name=_("Unknown sender"))
+    return contact_get_or_create(
+        kind=IdentityKind.EMAIL, value=address[:320], name=parsed.sender.name[:200], language=mailbox.language
+    )
+
+
+def _uploads(parsed: ParsedEmail) -> tuple[list[SimpleUploadedFile], list[dict[str, str]]]:
+    """The attachments the ticket takes, and those it withholds (they stay in the raw message)."""
+    limit = settings.FRONTDESK_MAX_ATTACHMENT_BYTES
+    uploads: list[SimpleUploadedFile] = []
+    withheld: list[dict[str, str]] = []
+    for part in parsed.attachments:
+        filename = part.filename.replace("\\", "/").rsplit("/", 1)[-1][:255] or "attachment"
+        extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+        if len(part.data) > limit:
+            withheld.append({"filename": filename, "reason": f"{len(part.data):,} bytes; the limit is {limit:,}"})
+        elif extension in BLOCKED_EXTENSIONS or part.data[:2] == b"MZ" or part.data[:4] == b"\x7fELF":
+            withheld.append({"filename": filename, "reason": "executable"})
+        else:
+            uploads.append(SimpleUploadedFile(filename, part.data, part.content_type))
+    return uploads, withheld
+
+
+def _keep_content_ids(message: Message, parsed: ParsedEmail) -> None:
+    """Attachments are stored in order; give the inline ones their Content-ID for cid: links."""
+    ids = {part.filename.replace("\\", "/").rsplit("/", 1)[-1][:255]: part.content_id for part in parsed.attachments}
+    if not any(ids.values()):
+        return
+    for attachment in message.attachments.all():
+        content_id = ids.get(attachment.filename, "")
+        if content_id:
+            attachment.content_id = content_id[:255]
+            attachment.save(update_fields=["content_id"])
+
+
+def _attach_bounce(inbound: InboundEmail, parsed: ParsedEmail, now: datetime) -> bool:
+    """A bounce of a message we sent lands on that message's ticket; False when we sent no such message."""
+    bounce = parsed.bounce
+    assert bounce is not None
+    known = (
+        KnownMessageId.objects.filter(message_id=bounce.original_message_id).order_by("-outbound_id").first()
+        if bounce.original_message_id
+        else None
+    )
+    if known is None:
+        return False
+    ticket = _forwarded(Ticket.objects.get(pk=known.ticket_id))
+    recipient = bounce.recipient or (
+        OutboundEmail.objects.filter(pk=known.outbound_id).values_list("to_address", flat=True).first() or ""
+    )
+    if bounce.permanent:
+        summary = _("Delivery to %(recipient)s failed permanently (%(status)s): %(diagnostic)s")
+        if known.outbound_id:
+            OutboundEmail.objects.filter(pk=known.outbound_id).update(
+                status=OutboundStatus.BOUNCED, last_error=bounce.diagnostic[:2000]
+            )
+        if recipient:
+            ContactIdentity.objects.filter(kind=IdentityKind.EMAIL, value=recipient.lower()).update(
+                failing_since=now, failure=f"{bounce.status} {bounce.diagnostic}".strip()[:300]
+            )
+    else:
+        summary = _("Delivery to %(recipient)s is delayed (%(status)s): %(diagnostic)s")
+    message = ticket_record_delivery_failure(
+        ticket=ticket,
+        summary=summary
+        % {"recipient": recipient or "?", "status": bounce.status or "?", "diagnostic": bounce.diagnostic or "—"},
+        permanent=bounce.permanent,
+        now=now,
+    )
+    inbound.ticket = ticket
+    inbound.message = message
+    inbound.outcome = Outcome.APPENDED
+    inbound.thread_reason = ThreadReason.BOUNCE
+    return True
+
+
+# --- outbound --------------------------------------------------------------------------
+
+
+def _mailbox_for(ticket: Ticket) -> Mailbox | None:
+    """The mailbox the customer last wrote to; else the team's; else the first one."""
+    last = (
+        InboundEmail.objects.filter(ticket=ticket, status=InboundStatus.PROCESSED)
+        .order_by("-received_at")
+        .select_related("mailbox")
+        .first()
+    )
+    if last is not None and last.mailbox.is_active:
+        return last.mailbox
+    active = Mailbox.objects.filter(is_active=True)
+    return active.filter(team_id=ticket.team_id).first() or active.order_by("pk").first()
+
+
+def _thread_ids(ticket: Ticket) -> list[str]:
+    ids = list(KnownMessageId.objects.filter(ticket=ticket).order_by("-pk").values_list("message_id", flat=True)[:10])
+    return ids[::-1]
+
+
+def _ticket_subject(ticket: Ticket) -> str:
+    subject = SUBJECT_TOKEN.sub("", ticket.subject).strip()
+    subject = re.sub(r"^((re|aw|sv|fw|fwd|r|rv|ats)\s*:\s*)+", "", subject, flags=re.IGNORECASE)
+    return f"Re: {subject} [#{ticket.pk}]"
+
+
+def _build(
+    *,
+    mailbox: Mailbox,
+    ticket: Ticket,
+    to: str,
+    subject: str,
+    text: str,
+    html: str,
+    message_id: str,
+    now: datetime,
+    auto_submitted: bool = False,
+    attachments: list[tuple[str, str, bytes]] = (),  # type: ignore[assignment]
+) -> bytes:
+    mail = EmailMessage()
+    display = mailbox.team.name if mailbox.team else settings.FRONTDESK_MAIL_FROM_NAME
+    mail["From"] = formataddr((display, mailbox.address))
+    mail["Reply-To"] = formataddr((display, reply_address(mailbox, ticket)))
+    mail["To"] = to
+    mail["Subject"] = subject
+    mail["Date"] = format_datetime(now)
+    mail["Message-ID"] = f"<{message_id}>"
+    thread = _thread_ids(ticket)
+    if thread:
+        mail["In-Reply-To"] = f"<{thread[-1]}>"
+        mail["References"] = " ".join(f"<{i}>" for i in thread)
+    if auto_submitted:
+        mail["Auto-Submitted"] = "auto-replied"
+        mail["X-Auto-Response-Suppress"] = "All"
+        mail["Precedence"] = "auto_reply"
+    mail.set_content(text)
+    if html:
+        mail.add_alternative(html, subtype="html")
+    for filename, content_type, data in attachments:
+        maintype, _sep, subtype = content_type.partition("/")
+        mail.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream", filename=filename)
+    return mail.as_bytes()
+
+
+def _new_message_id() -> str:
+    return make_msgid(domain=settings.FRONTDESK_MAIL_ID_DOMAIN)[1:-1]
+
+
+def _recipient(ticket: Ticket) -> str:
+    last = InboundEmail.objects.filter(ticket=ticket, status=InboundStatus.PROCESSED, auto_generated="")
+    sender = last.exclude(sender="").order_by("-received_at").values_list("sender", flat=True).first()
+    if sender:
+        return str(sender).lower()
+    identity = (
+        ContactIdentity.objects.filter(contact_id=ticket.requester_id, kind=IdentityKind.EMAIL)
+        .order_by("-is_primary", "pk")
+        .first()
+    )
+    return identity.value if identity and identity.value != UNKNOWN_SENDER else ""
+
+
+def _queue(
+    *,
+    mailbox: Mailbox,
+    ticket: Ticket,
+    kind: str,
+    to: str,
+    raw: bytes,
+    message_id: str,
+    message: Message | None,
+    now: datetime,
+) -> OutboundEmail:
+    outbound = OutboundEmail.objects.create(
+        mailbox=mailbox,
+        ticket=ticket,
+        message=message,
+        kind=kind,
+        rfc_message_id=message_id,
+        sender=mailbox.address,
+        to_address=to,
+        recipients=[to],
+        raw=raw,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    KnownMessageId.objects.create(message_id=message_id, ticket=ticket, outbound=outbound)
+    transaction.on_commit(_send_soon)
+    return outbound
+
+
+def _send_soon() -> None:
+    from frontdesk.mail.tasks import send_outbox
+
+    send_outbox()
+
+
+def _queue_auto_ack(mailbox: Mailbox, ticket: Ticket, parsed: ParsedEmail, now: datetime) -> None:
+    to = parsed.sender.email.lower()
+    if not mailbox.auto_ack or not mailbox.smtp_url or not to or to == UNKNOWN_SENDER:
+        return
+    recent = OutboundEmail.objects.filter(
+        to_address=to, kind=OutboundKind.AUTO_ACK, created_at__gt=now - AUTO_ACK_WINDOW
+    ).count()
+    if recent >= AUTO_ACK_LIMIT:
+        return
+    language = ticket.language or mailbox.language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        text = mailbox.auto_ack_texts.get(language) or _(
+            "Thank you for writing to us. We have received your message and will answer as soon as we can.\n\n"
+            "Your request has the number #%(number)s; please keep it in the subject when you write again."
+        ) % {"number": ticket.pk}
+    if mailbox.signature:
+        text = f"{text}\n\n-- \n{mailbox.signature}"
+    message_id = _new_message_id()
+    raw = _build(
+        mailbox=mailbox,
+        ticket=ticket,
+        to=to,
+        subject=_ticket_subject(ticket),
+        text=text,
+        html="",
+        message_id=message_id,
+        now=now,
+        auto_submitted=True,
+    )
+    _queue(
+        mailbox=mailbox,
+        ticket=ticket,
+        kind=OutboundKind.AUTO_ACK,
+        to=to,
+        raw=raw,
+        message_id=message_id,
+        message=None,
+        now=now,
+    )
+
+
+@transaction.atomic
+def outbound_queue_reply(event: MessageAdded) -> None:
+    """Handler: an agent's public reply on an e-mail ticket goes to the outbox."""
+    if event.kind != MessageKind.REPLY or event.from_customer:
+        return
+    message = Message.objects.select_related("ticket", "author_agent").get(pk=event.message_id)
+    ticket = message.ticket
+    if OutboundEmail.objects.filter(message=message).exists():
+        return  # handled already (a retried handler)
+    if ticket.channel != Channel.EMAIL and not InboundEmail.objects.filter(ticket=ticket).exists():
+        return
+    mailbox = _mailbox_for(ticket)
+    to = _recipient(ticket)
+    if mailbox is None or not to:
+        return
+    now = message.created_at
+    text = message.body_text
+    if mailbox.signature:
+        text = f"{text}\n\n-- \n{mailbox.signature}"
+    attachments = []
+    for attachment in message.attachments.all():
+        with attachment.file.open("rb") as f:
+            attachments.append((attachment.filename, attachment.content_type, f.read()))
+    message_id = _new_message_id()
+    raw = _build(
+        mailbox=mailbox,
+        ticket=ticket,
+        to=to,
+        subject=_ticket_subject(ticket),
+        text=text,
+        html=message.body_html,
+        message_id=message_id,
+        now=now,
+        attachments=attachments,
+    )
+    _queue(
+        mailbox=mailbox,
+        ticket=ticket,
+        kind=OutboundKind.REPLY,
+        to=to,
+        raw=raw,
+        message_id=message_id,
+        message=message,
+        now=now,
+    )
+
+
+def _claim(now: datetime, limit: int) -> list[int]:
+    """Due messages, claimed for SENDING_LEASE so that two senders never send one twice."""
+    with transaction.atomic():
+        due = (
+            OutboundEmail.objects.select_for_update(skip_locked=True)
+            .filter(status=OutboundStatus.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at")[:limit]
+        )
+        ids = [o.pk for o in due]
+        OutboundEmail.objects.filter(pk__in=ids).update(next_attempt_at=now + SENDING_LEASE)
+    return ids
+
+
+def outbox_send_due(*, now: datetime, limit: int = 100) -> int:
+    """Send what is due in the outbox. Returns how many were sent."""
+    sent = 0
+    for pk in _claim(now, limit):
+        outbound = OutboundEmail.objects.select_related("mailbox").get(pk=pk)
+        try:
+            if not outbound.mailbox.smtp_url:
+                raise transport.TransportError(_("The mailbox has no SMTP server."), temporary=False)
+            url = transport.parse_server_url(outbound.mailbox.smtp_url)
+            if outbound.mailbox.smtp_password:
+                from frontdesk.core.crypto import decrypt_secret
+
+                url = url.with_password(decrypt_secret(outbound.mailbox.smtp_password))
+            transport.smtp_send(
+                url, sender=outbound.sender, recipients=outbound.recipients, message=bytes(outbound.raw)
+            )
+        except (transport.TransportError, ValidationError) as exc:
+            _sending_failed(outbound, str(exc), getattr(exc, "temporary", False), now)
+            continue
+        outbound.status = OutboundStatus.SENT
+        outbound.sent_at = now
+        outbound.attempts += 1
+        outbound.last_error = ""
+        outbound.save(update_fields=["status", "sent_at", "attempts", "last_error"])
+        sent += 1
+    return sent
+
+
+@transaction.atomic
+def _sending_failed(outbound: OutboundEmail, error: str, temporary: bool, now: datetime) -> None:
+    outbound.attempts += 1
+    outbound.last_error = error[:2000]
+    if temporary and outbound.attempts <= len(RETRY_DELAYS):
+        outbound.next_attempt_at = now + RETRY_DELAYS[outbound.attempts - 1]
+        outbound.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+        return
+    outbound.status = OutboundStatus.FAILED
+    outbound.save(update_fields=["attempts", "last_error", "status"])
+    ticket_record_delivery_failure(
+        ticket=outbound.ticket,
+        summary=_("The e-mail to %(recipient)s could not be sent after %(attempts)s attempts: %(error)s")
+        % {"recipient": outbound.to_address, "attempts": outbound.attempts, "error": error},
+        permanent=True,
+        now=now,
+    )
+
+
+def outbound_retry(*, outbound: OutboundEmail, actor: User | None, now: datetime) -> OutboundEmail:
+    """Send a failed message again."""
+    require_role(actor, {Role.ADMIN, Role.SUPERVISOR, Role.AGENT}, "resend e-mail")
+    if outbound.status not in (OutboundStatus.FAILED, OutboundStatus.BOUNCED):
+        raise Conflict(_("Only a failed e-mail can be sent again."), field="status")
+    outbound.status = OutboundStatus.PENDING
+    outbound.next_attempt_at = now
+    outbound.attempts = 0
+    outbound.save(update_fields=["status", "next_attempt_at", "attempts"])
+    transaction.on_commit(_send_soon)
+    return outbound
+
+
+# --- IMAP ----------------------------------------------------------------------------
+
+
+def mailbox_poll(*, mailbox: Mailbox, now: datetime, limit: int = 100) -> int:
+    """Fetch new mail from the mailbox's IMAP server: store each message, then mark it on
+    the server, then process it. A connection failure backs off (1, 2, 4 … 60 minutes)."""
+    from frontdesk.core.crypto import decrypt_secret
+
+    url = transport.parse_server_url(mailbox.imap_url)
+    if mailbox.imap_password:
+        url = url.with_password(decrypt_secret(mailbox.imap_password))
+    stored = 0
+    try:
+        with transport.ImapClient(url) as client:
+            for fetched in client.fetch_unprocessed(limit=limit):
+                inbound = email_receive(mailbox=mailbox, raw=fetched.raw, source=InboundSource.IMAP, now=now)
+                client.mark_processed(fetched.uid)
+                email_process(inbound_id=inbound.pk, now=now)
+                stored += 1
+    except transport.TransportError as exc:
+        mailbox.imap_failures += 1
+        mailbox.imap_last_error = str(exc)[:2000]
+        mailbox.imap_next_poll_at = now + timedelta(minutes=min(2 ** (mailbox.imap_failures - 1), 60))
+    else:
+        mailbox.imap_failures = 0
+        mailbox.imap_last_error = ""
+        mailbox.imap_next_poll_at = None
+    mailbox.imap_last_poll_at = now
+    mailbox.save(update_fields=["imap_failures", "imap_last_error", "imap_next_poll_at", "imap_last_poll_at"])
+    return stored

@@ -1,0 +1,228 @@
+"""The inbound pipeline: storage, threading, duplicates, loops, bounces, quarantine."""
+
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+import pytest
+from django.core.files.storage import default_storage
+
+from frontdesk.accounts.models import ContactIdentity
+from frontdesk.mail.models import InboundEmail, InboundStatus, Mailbox, OutboundEmail, OutboundKind, ThreadReason
+from frontdesk.mail.services import (
+    email_ingest,
+    email_process,
+    email_receive,
+    emails_process_waiting,
+    mailbox_create,
+    reply_address,
+)
+from frontdesk.tickets.models import EventKind, Status, Ticket
+from frontdesk.tickets.services import ticket_merge, ticket_reply, ticket_update
+from frontdesk.accounts.tests.factories import UserFactory
+from frontdesk.tickets.tests.factories import NOW
+
+pytestmark = pytest.mark.django_db
+
+
+def mail(
+    *,
+    sender: str = "ana@example.com",
+    to: str = "help@hotel.test",
+    subject: str = "Late check-in",
+    body: str = "Can I arrive at 23:00?",
+    message_id: str | None = None,
+    in_reply_to: str = "",
+    headers: dict[str, str] | None = None,
+) -> bytes:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = message_id or make_msgid(domain="example.com")
+    if in_reply_to:
+        message["In-Reply-To"] = in_reply_to
+        message["References"] = in_reply_to
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(body)
+    return message.as_bytes()
+
+
+@pytest.fixture
+def mailbox() -> Mailbox:
+    box, _secret = mailbox_create(name="help", address="help@hotel.test", actor=None, now=NOW)
+    return box
+
+
+def ingest(mailbox: Mailbox, raw: bytes, *, now=NOW):  # type: ignore[no-untyped-def]
+    return email_ingest(mailbox=mailbox, raw=raw, source="pipe", now=now)
+
+
+def test_a_new_mail_becomes_a_ticket_and_its_raw_bytes_are_kept(mailbox: Mailbox) -> None:
+    raw = mail(body="Can I arrive at 23:00?\n\n> old quoted text\n")
+    result = ingest(mailbox, raw)
+    assert result.outcome == "created"
+    ticket = Ticket.objects.get(pk=result.ticket)
+    assert ticket.subject == "Late check-in"
+    assert ticket.channel == "email"
+    assert ticket.requester.identities.get().value == "ana@example.com"
+    message = ticket.messages.get()
+    assert message.pk == result.message
+    assert message.stripped_text == "Can I arrive at 23:00?"
+    inbound = InboundEmail.objects.get(message=message)
+    assert inbound.thread_reason == ThreadReason.NEW
+    with default_storage.open(inbound.raw.name, "rb") as stored:
+        assert stored.read() == raw
+
+
+def test_replies_thread_by_reply_token_subject_token_and_in_reply_to(mailbox: Mailbox) -> None:
+    first = ingest(mailbox, mail(message_id="<first@example.com>"))
+    ticket = Ticket.objects.get(pk=first.ticket)
+
+    by_header = ingest(mailbox, mail(subject="Re: Late check-in", in_reply_to="<first@example.com>"))
+    by_subject = ingest(mailbox, mail(subject=f"About my booking [#{ticket.pk}]"))
+    by_address = ingest(mailbox, mail(subject="hello", to=reply_address(mailbox, ticket)))
+    forged = ingest(mailbox, mail(subject="hello", to=f"help+t{ticket.pk}-0000000000@hotel.test"))
+
+    assert {by_header.ticket, by_subject.ticket, by_address.ticket} == {ticket.pk}
+    reasons = [InboundEmail.objects.get(pk=r.inbound).thread_reason for r in (by_header, by_subject, by_address)]
+    assert reasons == [ThreadReason.IN_REPLY_TO, ThreadReason.SUBJECT_TOKEN, ThreadReason.REPLY_TOKEN]
+    assert forged.outcome == "created" and forged.ticket != ticket.pk
+
+
+def test_the_same_message_twice_is_a_duplicate_but_same_id_other_content_is_not(mailbox: Mailbox) -> None:
+    raw = mail(message_id="<same@example.com>")
+    first = ingest(mailbox, raw)
+    # The same message again, with one more Received header from another route.
+    again = ingest(mailbox, b"Received: from relay2.example.com\r\n" + raw)
+    other = ingest(mailbox, mail(message_id="<same@example.com>", body="Something else entirely"))
+    assert again.outcome == "duplicate" and again.ticket == first.ticket and again.message is None
+    assert other.outcome in ("created", "appended") and other.message not in (None, first.message)
+    assert InboundEmail.objects.count() == 3
+
+
+def test_mail_for_a_merged_ticket_lands_on_its_target(mailbox: Mailbox) -> None:
+    source = Ticket.objects.get(pk=ingest(mailbox, mail(message_id="<a@example.com>")).ticket)
+    target = Ticket.objects.get(pk=ingest(mailbox, mail(sender="bo@example.com")).ticket)
+    ticket_merge(source=source, target=target, actor=None, now=NOW)
+    reply = ingest(mailbox, mail(in_reply_to="<a@example.com>", subject="Re: x"))
+    assert reply.ticket == target.pk
+
+
+def _close(ticket: Ticket, now):  # type: ignore[no-untyped-def]
+    agent = UserFactory.create(role="admin")
+    ticket_update(ticket=ticket, actor=agent, status=Status.SOLVED, now=now)
+    ticket = Ticket.objects.get(pk=ticket.pk)
+    ticket_update(ticket=ticket, actor=agent, status=Status.CLOSED, now=now)
+    return Ticket.objects.get(pk=ticket.pk)
+
+
+def test_a_reply_to_a_closed_ticket_reopens_it_within_the_window_and_opens_a_follow_up_after(
+    mailbox: Mailbox,
+) -> None:
+    ticket = _close(Ticket.objects.get(pk=ingest(mailbox, mail(message_id="<c@example.com>")).ticket), NOW)
+
+    soon = ingest(mailbox, mail(in_reply_to="<c@example.com>"), now=NOW + timedelta(days=3))
+    assert soon.ticket == ticket.pk
+    ticket.refresh_from_db()
+    assert ticket.status == Status.OPEN
+    assert ticket.events.filter(kind=EventKind.REOPENED).exists()
+
+    ticket = _close(ticket, NOW + timedelta(days=4))
+    late = ingest(mailbox, mail(in_reply_to="<c@example.com>"), now=NOW + timedelta(days=30))
+    follow_up = Ticket.objects.get(pk=late.ticket)
+    assert late.outcome == "created" and follow_up.pk != ticket.pk
+    assert follow_up.follow_up_of_id == ticket.pk
+    assert InboundEmail.objects.get(pk=late.inbound).thread_reason == ThreadReason.FOLLOW_UP
+    ticket.refresh_from_db()
+    assert ticket.status == Status.CLOSED
+
+
+def test_an_auto_reply_is_recorded_but_neither_reopens_nor_gets_an_acknowledgement(mailbox: Mailbox) -> None:
+    mailbox.smtp_url = "smtp://127.0.0.1:1"
+    mailbox.save()
+    ticket = Ticket.objects.get(pk=ingest(mailbox, mail(message_id="<s@example.com>")).ticket)
+    ticket = _close(ticket, NOW)
+    acks = OutboundEmail.objects.filter(kind=OutboundKind.AUTO_ACK).count()
+    out_of_office = mail(in_reply_to="<s@example.com>", headers={"Auto-Submitted": "auto-replied"})
+    result = ingest(mailbox, out_of_office, now=NOW + timedelta(hours=1))
+    assert result.outcome == "appended" and result.ticket == ticket.pk
+    ticket.refresh_from_db()
+    assert ticket.status == Status.CLOSED
+    newsletter = ingest(mailbox, mail(sender="news@shop.test", headers={"Precedence": "bulk"}))
+    assert newsletter.outcome == "created"
+    assert OutboundEmail.objects.filter(kind=OutboundKind.AUTO_ACK).count() == acks
+
+
+def test_acknowledgements_are_limited_and_our_own_never_loops(mailbox: Mailbox) -> None:
+    mailbox.smtp_url = "smtp://127.0.0.1:1"  # queued; sending fails (nothing listens), which is fine here
+    mailbox.save()
+    for n in range(5):
+        ingest(mailbox, mail(subject=f"Question {n}"), now=NOW + timedelta(minutes=n))
+    acks = OutboundEmail.objects.filter(kind=OutboundKind.AUTO_ACK)
+    assert acks.count() == 3
+    ack = acks.first()
+    assert ack is not None
+    raw = bytes(ack.raw)
+    assert b"Auto-Submitted: auto-replied" in raw
+    assert b"In-Reply-To:" in raw
+    for n in range(20):  # the acknowledgement comes back to us (a forwarding loop)
+        ingest(mailbox, raw.replace(b"Message-ID:", f"X-Loop: {n}\r\nMessage-ID:".encode(), 1))
+    ingest(mailbox, mail(sender="other@example.com", subject="Fresh"), now=NOW + timedelta(hours=1))
+    assert OutboundEmail.objects.count() == 4  # only the new customer's acknowledgement
+
+
+def test_a_permanent_bounce_lands_on_the_ticket_and_marks_the_address_failing(
+    mailbox: Mailbox, django_capture_on_commit_callbacks
+) -> None:
+    mailbox.smtp_url = "smtp://127.0.0.1:1"
+    mailbox.save()
+    ticket = Ticket.objects.get(pk=ingest(mailbox, mail(sender="gone@example.com")).ticket)
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_reply(ticket=ticket, author=UserFactory.create(), body_text="We can do that.", now=NOW)
+    sent = OutboundEmail.objects.get(kind=OutboundKind.REPLY)
+    bounce = (
+        b"From: MAILER-DAEMON@mx.example.com\r\nTo: help@hotel.test\r\nSubject: Undelivered Mail\r\n"
+        b"Message-ID: <bounce1@mx.example.com>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        b"--B\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        b"--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.com\r\n\r\n"
+        b"Final-Recipient: rfc822; gone@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        b"Diagnostic-Code: smtp; 550 5.1.1 User unknown\r\n"
+        b"--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        + f"Message-ID: <{sent.rfc_message_id}>\r\n".encode()
+        + b"--B--\r\n"
+    )
+    result = ingest(mailbox, bounce, now=NOW + timedelta(minutes=5))
+    assert result.outcome == "appended" and result.ticket == ticket.pk
+    assert InboundEmail.objects.get(pk=result.inbound).thread_reason == ThreadReason.BOUNCE
+    assert ticket.events.filter(kind=EventKind.DELIVERY_FAILED).exists()
+    identity = ContactIdentity.objects.get(value="gone@example.com")
+    assert identity.failing_since is not None and "5.1.1" in identity.failure
+    sent.refresh_from_db()
+    assert sent.status == "bounced"
+
+
+def test_what_cannot_be_processed_is_quarantined_with_its_bytes_and_can_be_retried(mailbox: Mailbox) -> None:
+    mailbox.max_message_bytes = 1024
+    mailbox.save()
+    raw = mail(body="x" * 5000)
+    result = ingest(mailbox, raw)
+    assert result.outcome == "quarantined" and result.ticket is None
+    inbound = InboundEmail.objects.get(pk=result.inbound)
+    assert inbound.status == InboundStatus.QUARANTINED and "1,024" in inbound.error
+    assert Ticket.objects.count() == 0
+    assert email_process(inbound_id=inbound.pk, now=NOW).outcome == "quarantined"  # no retry by itself
+    retried = email_process(inbound_id=inbound.pk, now=NOW, force=True)
+    assert retried.outcome == "created" and Ticket.objects.count() == 1
+
+
+def test_a_message_stored_by_a_process_that_died_is_processed_once(mailbox: Mailbox) -> None:
+    raw = mail()
+    stored = email_receive(mailbox=mailbox, raw=raw, source="pipe", now=NOW)  # …and the process dies here
+    again = email_receive(mailbox=mailbox, raw=raw, source="pipe", now=NOW)  # the MTA delivers it again
+    assert again.pk == stored.pk
+    assert emails_process_waiting(now=NOW + timedelta(minutes=5)) == 1
+    assert ingest(mailbox, raw).outcome == "duplicate"
+    assert Ticket.objects.count() == 1
