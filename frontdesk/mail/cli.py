@@ -107,10 +107,18 @@ def add_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", set
 
         return run
 
+    def ingest_command(args: argparse.Namespace) -> int:
+        try:
+            setup()
+        except Exception as exc:  # no settings, no database: the MTA must keep the message
+            print(f"error: Frontdesk cannot start, so the message was not stored: {exc}", file=sys.stderr)
+            return EX_TEMPFAIL
+        return cmd_ingest(args)
+
     mail = sub.add_parser("mail", help="the e-mail channel").add_subparsers(dest="action", required=True)
     ingest = mail.add_parser("ingest", help="store and process one message read on stdin (for an MTA pipe)")
     ingest.add_argument("--mailbox", required=True, help="the mailbox's name")
-    ingest.set_defaults(func=wrap(cmd_ingest))
+    ingest.set_defaults(func=ingest_command)
     mail.add_parser("poll", help="fetch from every IMAP mailbox once").set_defaults(func=wrap(cmd_poll))
 
     mailbox = sub.add_parser("mailbox", help="manage mailboxes").add_subparsers(dest="action", required=True)

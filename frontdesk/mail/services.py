@@ -15,6 +15,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 
@@ -573,9 +574,13 @@ def _mailbox_for(ticket: Ticket) -> Mailbox | None:
     return active.filter(team_id=ticket.team_id).first() or active.order_by("pk").first()
 
 
-def _thread_ids(ticket: Ticket) -> list[str]:
-    ids = list(KnownMessageId.objects.filter(ticket=ticket).order_by("-pk").values_list("message_id", flat=True)[:10])
-    return ids[::-1]
+def _thread_ids(ticket: Ticket) -> tuple[str, list[str]]:
+    """What our mail answers (the customer's latest message) and the thread it belongs to."""
+    known = list(
+        KnownMessageId.objects.filter(ticket=ticket).order_by("-pk").values_list("message_id", "outbound_id")[:10]
+    )
+    answered = next((message_id for message_id, outbound in known if outbound is None), known[0][0] if known else "")
+    return answered, [message_id for message_id, _outbound in reversed(known)]
 
 
 def _ticket_subject(ticket: Ticket) -> str:
@@ -605,9 +610,9 @@ def _build(
     mail["Subject"] = subject
     mail["Date"] = format_datetime(now)
     mail["Message-ID"] = f"<{message_id}>"
-    thread = _thread_ids(ticket)
-    if thread:
-        mail["In-Reply-To"] = f"<{thread[-1]}>"
+    answered, thread = _thread_ids(ticket)
+    if answered:
+        mail["In-Reply-To"] = f"<{answered}>"
         mail["References"] = " ".join(f"<{i}>" for i in thread)
     if auto_submitted:
         mail["Auto-Submitted"] = "auto-replied"
@@ -619,7 +624,7 @@ def _build(
     for filename, content_type, data in attachments:
         maintype, _sep, subtype = content_type.partition("/")
         mail.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream", filename=filename)
-    return mail.as_bytes()
+    return mail.as_bytes(policy=policy.SMTP)  # CRLF line endings, as they travel
 
 
 def _new_message_id() -> str:

@@ -84,7 +84,9 @@ def test_every_corpus_message_is_stored_processed_and_kept_byte_for_byte(mailbox
 
     # Nothing lost, nothing failed, every byte kept.
     assert InboundEmail.objects.count() == len(rows)
-    quarantined = {p: InboundEmail.objects.get(pk=r.inbound).error for p, r in results.items() if r.outcome == "quarantined"}
+    quarantined = {
+        p: InboundEmail.objects.get(pk=r.inbound).error for p, r in results.items() if r.outcome == "quarantined"
+    }
     assert quarantined == {}
     for path, result in results.items():
         inbound = InboundEmail.objects.get(pk=result.inbound)
