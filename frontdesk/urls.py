@@ -16,6 +16,7 @@ urlpatterns = [
     # DESIGN names the unversioned paths; they lead to the current version (decision 0007).
     path("api/openapi.json", RedirectView.as_view(url="/api/v1/openapi.json"), name="openapi-current"),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs"), name="api-docs-current"),
+    path("settings/", include("frontdesk.mail.urls")),
     path("", include("frontdesk.workspace.urls")),
 ]
 

@@ -1,14 +1,19 @@
 """Reads of the e-mail channel, permission-scoped."""
 
 from dataclasses import dataclass
+from typing import Literal
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
-from frontdesk.accounts.models import Role, User
+from frontdesk.accounts.models import Role, Team, User
 from frontdesk.accounts.selectors import require_agent
-from frontdesk.core.errors import NotFound
+from frontdesk.core.crypto import decrypt_secret
+from frontdesk.core.errors import NotFound, ValidationError
 from frontdesk.core.services import require_role
+from frontdesk.mail import transport
 from frontdesk.mail.models import InboundEmail, InboundStatus, Mailbox, OutboundEmail
+from frontdesk.mail.transport import ServerUrl
 from frontdesk.tickets.models import Message, Ticket
 from frontdesk.tickets.selectors import access_ticket
 
@@ -123,3 +128,39 @@ def ticket_emails(*, user: User, ticket: Ticket) -> dict[int, MessageEmail]:
         )
     }
     return {pk: MessageEmail(inbound.get(pk), outbound.get(pk)) for pk in {*inbound, *outbound} if pk is not None}
+
+
+# --- admin pages (mail/views.py) ---------------------------------------------------------
+
+
+def mailbox_teams(*, user: User) -> QuerySet[Team]:
+    """The teams a mailbox can send its tickets to; only admins set up mailboxes."""
+    _require_admin(user)
+    return Team.objects.order_by("name")
+
+
+def access_failed_email(user: User, inbound_id: int) -> InboundEmail:
+    """A received e-mail for the failed-mail page (admins only), whatever became of it since."""
+    _require_admin(user)
+    inbound = InboundEmail.objects.select_related("mailbox").filter(pk=inbound_id).first()
+    if inbound is None:
+        raise NotFound("No such e-mail.")
+    return inbound
+
+
+def mailbox_server_url(*, user: User, kind: Literal["imap", "smtp"], url: str, mailbox: Mailbox | None) -> ServerUrl:
+    """The server a URL typed in the mailbox form names, for "Test connection".
+
+    A URL without a password gets the mailbox's stored one when saving the form would keep
+    it (mail.services.mailbox_update: the same URL as stored), so the test predicts the save.
+    """
+    _require_admin(user)
+    if not url.strip():
+        raise ValidationError(_("Type the server's address first."), field=f"{kind}_url")
+    parsed = transport.parse_server_url(url)
+    if parsed.is_imap != (kind == "imap"):
+        raise ValidationError(_("This is not an %(kind)s URL.") % {"kind": kind.upper()}, field=f"{kind}_url")
+    stored_password = getattr(mailbox, f"{kind}_password", "")
+    if not parsed.password and stored_password and parsed.redacted() == getattr(mailbox, f"{kind}_url"):
+        parsed = parsed.with_password(decrypt_secret(stored_password))
+    return parsed

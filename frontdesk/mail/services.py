@@ -286,6 +286,7 @@ def email_process(*, inbound_id: int, now: datetime, force: bool = False) -> Ing
             logger.exception("mail.quarantined", extra={"inbound": inbound_id})
             error = exc.message if isinstance(exc, FrontdeskError) else f"{type(exc).__name__}: {exc}"
             inbound = InboundEmail.objects.get(pk=inbound_id)  # without what the rolled-back work set
+            _describe(inbound)
             inbound.status = InboundStatus.QUARANTINED
             inbound.outcome = Outcome.QUARANTINED
             inbound.error = error[:2000]
@@ -293,6 +294,19 @@ def email_process(*, inbound_id: int, now: datetime, force: bool = False) -> Ing
             inbound.processed_at = now
             inbound.save()
         return _result(inbound)
+
+
+def _describe(inbound: InboundEmail) -> None:
+    """Sender, subject and Message-ID from the head of the stored message, so that admins can
+    tell failed e-mails apart."""
+    try:
+        with inbound.raw.open("rb") as stored:
+            head = parse_email(stored.read(64 * 1024))
+    except OSError:
+        return
+    inbound.subject = head.subject[:300]
+    inbound.sender = head.sender.email[:320]
+    inbound.rfc_message_id = head.message_id[:998]
 
 
 def email_ingest(*, mailbox: Mailbox, raw: bytes, source: str, now: datetime) -> IngestResult:
@@ -528,9 +542,8 @@ def _attach_bounce(inbound: InboundEmail, parsed: ParsedEmail, now: datetime) ->
     if known is None:
         return False
     ticket = _forwarded(Ticket.objects.get(pk=known.ticket_id))
-    recipient = bounce.recipient or (
-        OutboundEmail.objects.filter(pk=known.outbound_id).values_list("to_address", flat=True).first() or ""
-    )
+    sent = OutboundEmail.objects.filter(pk=known.outbound_id).first() if known.outbound_id else None
+    recipient = bounce.recipient or (sent.to_address if sent else "")
     if bounce.permanent:
         summary = _("Delivery to %(recipient)s failed permanently (%(status)s): %(diagnostic)s")
         if known.outbound_id:
@@ -571,7 +584,8 @@ def _mailbox_for(ticket: Ticket) -> Mailbox | None:
     if last is not None and last.mailbox.is_active:
         return last.mailbox
     active = Mailbox.objects.filter(is_active=True)
-    return active.filter(team_id=ticket.team_id).first() or active.order_by("pk").first()
+    team = active.filter(team_id=ticket.team_id).first() if ticket.team_id else None
+    return team or active.order_by("pk").first()
 
 
 def _thread_ids(ticket: Ticket) -> tuple[str, list[str]]:

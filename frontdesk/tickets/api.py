@@ -14,7 +14,7 @@ from ninja.responses import Status as WithStatus
 
 from frontdesk.accounts.models import Contact, IdentityKind, Team, User
 from frontdesk.accounts.selectors import access_contact, agent_list, team_list
-from frontdesk.accounts.services import contact_get_or_create
+from frontdesk.accounts.services import contact_get_or_create, normalise_identity
 from frontdesk.api.auth import request_agent
 from frontdesk.api.params import FormOrJson, json_alternative
 from frontdesk.api.schemas import ERRORS
@@ -23,6 +23,7 @@ from frontdesk.tickets.models import Attachment, Message, MessageKind, Tag, Tick
 from frontdesk.tickets.schemas import (
     EscalateToManagerIn,
     EscalateToTeamIn,
+    MergeIn,
     MessageIn,
     MessageOut,
     ResolveEscalationIn,
@@ -49,6 +50,7 @@ from frontdesk.tickets.services import (
     ticket_create,
     ticket_escalate_to_manager,
     ticket_escalate_to_team,
+    ticket_merge,
     ticket_reply,
     ticket_resolve_escalation,
     ticket_update,
@@ -75,15 +77,19 @@ def _assignee(user: User, agent_id: int | None) -> User | None:
     return agent
 
 
-def _requester(user: User, payload: TicketIn) -> Contact:
+def _requester(user: User, payload: TicketIn) -> Contact | None:
+    """The requester named, or None for an e-mail address no contact has yet."""
     if payload.requester is not None and payload.requester_email is None:
         try:
             return access_contact(user, payload.requester)
         except NotFound:
             raise ValidationError(f"There is no contact with id {payload.requester}.", field="requester") from None
     if payload.requester_email is not None and payload.requester is None:
-        return contact_get_or_create(
-            kind=IdentityKind.EMAIL, value=payload.requester_email, name=payload.requester_name
+        address = normalise_identity(kind=IdentityKind.EMAIL, value=payload.requester_email)
+        return (
+            Contact.objects.select_related("organisation")
+            .filter(identities__kind=IdentityKind.EMAIL, identities__value=address)
+            .first()
         )
     raise ValidationError("Give exactly one of `requester` (a contact id) or `requester_email`.", field="requester")
 
@@ -101,17 +107,21 @@ def list_tickets(request: HttpRequest, query: Query[TicketQuery]) -> Page:
 @router.post("/tickets", response={201: TicketOut, **ERRORS}, summary="Create a ticket")
 def create_ticket(request: HttpRequest, payload: TicketIn) -> WithStatus[Ticket]:
     user = request_agent(request)
-    with transaction.atomic():  # a contact created for a ticket that is then refused is not kept
-        ticket = ticket_create(
+    requester = _requester(user, payload)
+    team = _team(user, payload.team)
+    assignee = _assignee(user, payload.assignee)
+
+    def create(requester: Contact) -> Ticket:
+        return ticket_create(
             subject=payload.subject,
-            requester=_requester(user, payload),
+            requester=requester,
             channel=payload.channel,
             body_text=payload.body_text,
             body_html=payload.body_html,
             priority=payload.priority,
             type=payload.type or "",
-            team=_team(user, payload.team),
-            assignee=_assignee(user, payload.assignee),
+            team=team,
+            assignee=assignee,
             tags=payload.tags,
             language=payload.language,
             booking_stage=payload.booking_stage or "",
@@ -120,7 +130,15 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> WithStatus[Ticket]
             actor=user,
             now=timezone.now(),
         )
-    return WithStatus(201, ticket)
+
+    if requester is not None:
+        return WithStatus(201, create(requester))
+    assert payload.requester_email is not None  # _requester answers None only for a new address
+    with transaction.atomic():  # a contact created for a ticket that is then refused is not kept
+        contact = contact_get_or_create(
+            kind=IdentityKind.EMAIL, value=payload.requester_email, name=payload.requester_name
+        )
+        return WithStatus(201, create(contact))
 
 
 @router.get("/tickets/{ticket_id}", response={200: TicketOut, **ERRORS}, summary="Read a ticket")
@@ -177,6 +195,15 @@ def escalate_to_team(request: HttpRequest, ticket_id: int, payload: EscalateToTe
     team = _team(user, payload.team)
     assert team is not None  # the schema requires a team id
     return ticket_escalate_to_team(ticket=ticket, actor=user, team=team, reason=payload.reason, now=timezone.now())
+
+
+@router.post("/tickets/{ticket_id}/merge", response={200: TicketOut, **ERRORS}, summary="Merge into another ticket")
+def merge_ticket(request: HttpRequest, ticket_id: int, payload: MergeIn) -> Ticket:
+    """The conversation moves to the target; this ticket closes, and mail for it lands on the target."""
+    user = request_agent(request)
+    source = access_ticket(user, ticket_id)
+    target = access_ticket(user, payload.into)
+    return ticket_merge(source=source, target=target, actor=user, now=timezone.now())
 
 
 @router.get(

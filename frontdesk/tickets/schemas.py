@@ -52,6 +52,8 @@ class TicketOut(Schema):
     first_response_at: datetime | None
     solved_at: datetime | None
     closed_at: datetime | None
+    merged_into: int | None = Field(None, alias="merged_into_id", description="Set when merged into that ticket.")
+    follow_up_of: int | None = Field(None, alias="follow_up_of_id", description="The closed ticket this one continues.")
 
     # Blank choices are stored as "" and shown as null.
     @staticmethod
@@ -184,6 +186,10 @@ class ResolveEscalationIn(Input):
 class EscalateToTeamIn(Input):
     team: Id = Field(description="Team id.")
     reason: str
+
+
+class MergeIn(Input):
+    into: Id = Field(description="The ticket this one is merged into.")
 
 
 # --- history ---------------------------------------------------------------------------

@@ -258,7 +258,6 @@ def _publish_changed(ticket: Ticket, actor: User | None, fields: Sequence[str]) 
 # --- services ------------------------------------------------------------------
 
 
-@transaction.atomic
 def ticket_create(
     *,
     subject: str,
@@ -279,7 +278,13 @@ def ticket_create(
     actor: User | None,
     now: datetime,
 ) -> Ticket:
-    """A new ticket with the requester's first message."""
+    """A new ticket with the requester's first message.
+
+    Checks and reads come first, outside the transaction: on SQLite a transaction holds
+    the database's one write lock, so it holds only the writes. The returned ticket has
+    its requester, organisation (when the requester's was loaded), team, assignee and
+    tags in memory, so showing it needs no further query.
+    """
     require_role(actor, EDITOR_ROLES, "create tickets")
     subject = subject.strip()
     if not subject:
@@ -295,12 +300,12 @@ def ticket_create(
     _check_assignee(assignee, team)
     validate_attachments(attachments)
     if requester.merged_into_id is not None:
-        requester = Contact.objects.get(pk=requester.merged_into_id)
-
-    ticket = Ticket.objects.create(
+        requester = Contact.objects.select_related("organisation").get(pk=requester.merged_into_id)
+    tag_names = normalise_tags(tags)
+    known_tags = list(Tag.objects.filter(name__in=tag_names)) if tag_names else []
+    ticket = Ticket(
         subject=subject,
         requester=requester,
-        organisation_id=requester.organisation_id,
         channel=channel,
         status=Status.OPEN if assignee else Status.NEW,
         priority=priority,
@@ -317,22 +322,41 @@ def ticket_create(
         last_activity_at=now,
         last_customer_message_at=now,
     )
-    if tags:
-        through = Ticket.tags.through
-        through.objects.bulk_create([through(ticket=ticket, tag=tag) for tag in _tags(normalise_tags(tags))])
-    message = Message.objects.create(
-        ticket=ticket,
-        kind=MessageKind.REPLY,
-        channel=channel,
-        author_contact=requester,
-        body_text=body_text,
-        body_html=body_html,
-        created_at=now,
-    )
-    _store_attachments(message, attachments)
-    _event(ticket, actor, EventKind.CREATED, now, new=ticket.subject).save()
-    publish(TicketCreated(ticket_id=ticket.pk, actor_id=actor.pk if actor else None))
+    if Contact.organisation.is_cached(requester):
+        ticket.organisation = requester.organisation
+    else:
+        ticket.organisation_id = requester.organisation_id
+
+    with transaction.atomic():
+        ticket.save(force_insert=True)
+        if tag_names:
+            if len(known_tags) < len(tag_names):
+                known_tags = _tags(tag_names)  # creates the new ones
+            through = Ticket.tags.through
+            through.objects.bulk_create([through(ticket=ticket, tag=tag) for tag in known_tags])
+        message = Message.objects.create(
+            ticket=ticket,
+            kind=MessageKind.REPLY,
+            channel=channel,
+            author_contact=requester,
+            body_text=body_text,
+            body_html=body_html,
+            created_at=now,
+        )
+        _store_attachments(message, attachments)
+        _event(ticket, actor, EventKind.CREATED, now, new=ticket.subject).save(force_insert=True)
+        publish(TicketCreated(ticket_id=ticket.pk, actor_id=actor.pk if actor else None))
+    _remember_tags(ticket, known_tags)
     return ticket
+
+
+def _remember_tags(ticket: Ticket, tags: list[Tag]) -> None:
+    """`ticket.tags.all()` answers from memory, as after prefetch_related("tags") (adding or
+    removing a tag clears it, as it clears a prefetch)."""
+    cached = ticket.tags.all()
+    cached._result_cache = sorted(tags, key=lambda tag: tag.name)  # type: ignore[attr-defined]
+    cached._prefetch_done = True  # type: ignore[attr-defined]
+    ticket._prefetched_objects_cache = {"tags": cached}  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='contactidentity',
-            name='failing_since',
+            model_name="contactidentity",
+            name="failing_since",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='contactidentity',
-            name='failure',
+            model_name="contactidentity",
+            name="failure",
             field=models.CharField(blank=True, max_length=300),
         ),
     ]

@@ -1,29 +1,20 @@
 """Every message of the shared mail corpus through the whole pipeline: none lost, none raising,
 raw bytes kept, bounces on the seeded original, replies on the seeded thread, no mail to robots."""
 
-import csv
 import hashlib
-import json
-from pathlib import Path
 
 import pytest
-from django.core.files.storage import default_storage
 
 from frontdesk.accounts.services import contact_get_or_create
 from frontdesk.mail.models import InboundEmail, InboundStatus, KnownMessageId, Mailbox, OutboundEmail, ThreadReason
 from frontdesk.mail.parsing import parse_email
 from frontdesk.mail.services import email_ingest, mailbox_create
-from frontdesk.mail.tests.corpus import corpus_dir
+from frontdesk.mail.tests.corpus import index_rows, load_json, require_corpus
 from frontdesk.tickets.models import Attachment, Ticket
 from frontdesk.tickets.services import ticket_create
 from frontdesk.tickets.tests.factories import NOW
 
 pytestmark = pytest.mark.django_db
-
-
-def _rows(root: Path) -> list[dict[str, str]]:
-    with (root / "INDEX.csv").open(newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
 
 
 @pytest.fixture
@@ -59,23 +50,30 @@ def _seed_ticket(message_id: str, *, outbound: bool) -> Ticket:
 
 
 def test_every_corpus_message_is_stored_processed_and_kept_byte_for_byte(mailbox: Mailbox) -> None:
-    root = corpus_dir()
-    rows = _rows(root)
+    root = require_corpus()
+    rows = index_rows()
     assert len(rows) >= 390
-    bounces = json.loads((root / "BOUNCES-derived.json").read_text())
-    threads = json.loads((root / "THREADING-derived.json").read_text())
+    bounces = load_json("BOUNCES-derived.json")
+    threads = load_json("THREADING-derived.json")
 
     # Seed the originals the bounces refer to, and the threads the replies continue.
+    seeded: dict[str, int] = {}  # Message-ID → ticket (several bounces may return one message)
+
+    def seed(message_id: str, *, outbound: bool) -> int:
+        if message_id not in seeded:
+            seeded[message_id] = _seed_ticket(message_id, outbound=outbound).pk
+        return seeded[message_id]
+
     bounce_targets = {
-        path: _seed_ticket(entry["original_message_id"].strip("<>"), outbound=True).pk
+        path: seed(entry["original_message_id"].strip("<>"), outbound=True)
         for path, entry in bounces.items()
         if entry.get("original_message_id")
     }
-    thread_targets = {}
-    for path, entry in threads.items():
-        if path in bounce_targets or not entry.get("in_reply_to"):
-            continue
-        thread_targets[path] = _seed_ticket(entry["in_reply_to"][-1].strip("<>"), outbound=False).pk
+    thread_targets = {
+        path: seed(entry["in_reply_to"][-1].strip("<>"), outbound=False)
+        for path, entry in threads.items()
+        if path not in bounce_targets and entry.get("in_reply_to")
+    }
 
     results = {}
     for row in rows:
@@ -91,13 +89,14 @@ def test_every_corpus_message_is_stored_processed_and_kept_byte_for_byte(mailbox
     for path, result in results.items():
         inbound = InboundEmail.objects.get(pk=result.inbound)
         assert inbound.status == InboundStatus.PROCESSED
-        with default_storage.open(inbound.raw.name, "rb") as stored:
+        with inbound.raw.open("rb") as stored:
             assert stored.read() == (root / path).read_bytes(), path
         if result.outcome != "duplicate":
-            assert result.ticket is not None and result.message is not None, path
+            assert result.ticket is not None, path
+            assert result.message is not None, path
 
     # Duplicates only where the Message-ID and the content are the same.
-    for path, result in results.items():
+    for result in results.values():
         if result.outcome == "duplicate":
             inbound = InboundEmail.objects.select_related("duplicate_of").get(pk=result.inbound)
             assert inbound.duplicate_of is not None
@@ -112,22 +111,28 @@ def test_every_corpus_message_is_stored_processed_and_kept_byte_for_byte(mailbox
         if inbound.thread_reason == ThreadReason.BOUNCE:
             continue  # a bounce becomes a note on the original ticket; its parts stay in the raw mail
         parsed = parse_email((root / path).read_bytes())
-        stored = sorted(Attachment.objects.filter(message_id=result.message).values_list("sha256", flat=True))
+        kept = sorted(Attachment.objects.filter(message_id=result.message).values_list("sha256", flat=True))
         withheld = len(inbound.withheld_attachments)
         expected = sorted(hashlib.sha256(a.data).hexdigest() for a in parsed.attachments)
-        assert len(stored) + withheld == len(expected), path
-        assert set(stored) <= set(expected), path
+        assert len(kept) + withheld == len(expected), path
+        assert set(kept) <= set(expected), path
 
     # Bounces land on the ticket of the message that bounced.
     for path, ticket_id in bounce_targets.items():
         assert results[path].ticket == ticket_id, path
-        assert InboundEmail.objects.get(pk=results[path].inbound).thread_reason == ThreadReason.BOUNCE, path
+        if results[path].outcome != "duplicate":
+            reason = InboundEmail.objects.get(pk=results[path].inbound).thread_reason
+            assert reason == ThreadReason.BOUNCE, path
 
-    # Replies land on the ticket that holds the message they answer.
+    # Replies land on a ticket that holds the message they answer (the seeded one, or the
+    # ticket of that message itself when the corpus also holds it).
     for path, ticket_id in thread_targets.items():
         if results[path].outcome == "duplicate":
             continue
-        assert results[path].ticket == ticket_id, path
+        answered = threads[path]["in_reply_to"][-1].strip("<>")
+        holders = set(KnownMessageId.objects.filter(message_id=answered).values_list("ticket_id", flat=True))
+        assert ticket_id in holders, path
+        assert results[path].ticket in holders, path
 
     # No automatic mail to auto-generated senders (auto-replies, bulk, bounces, daemons).
     robots = {

@@ -64,7 +64,9 @@ def test_the_pipe_survives_a_kill_between_storing_and_processing(tmp_path: Path)
     first = _run(data, "mail", "ingest", "--mailbox", "help", stdin=RAW)
     assert first.returncode == 0, first.stderr.decode()
     created = json.loads(first.stdout)
-    assert created["outcome"] == "created" and created["ticket"] and created["message"]
+    assert created["outcome"] == "created"
+    assert created["ticket"]
+    assert created["message"]
     again = json.loads(_run(data, "mail", "ingest", "--mailbox", "help", stdin=RAW).stdout)
     assert again == {"outcome": "duplicate", "ticket": created["ticket"], "message": None}
 
@@ -106,7 +108,9 @@ def test_the_http_endpoint_takes_raw_mime_with_the_mailbox_secret() -> None:
     accepted = client.post(url, RAW, content_type="message/rfc822", HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert accepted.status_code == 200
     body = accepted.json()
-    assert body["outcome"] == "created" and body["ticket"] and body["message"]
+    assert body["outcome"] == "created"
+    assert body["ticket"]
+    assert body["message"]
 
 
 @pytest.mark.django_db
@@ -115,6 +119,7 @@ def test_the_raw_email_and_its_details_download_byte_for_byte_for_those_who_see_
     result = email_ingest(mailbox=box, raw=RAW, source="pipe", now=NOW)
     admin = UserFactory.create(role="admin")
     outsider = UserFactory.create(role="agent")  # in no team; the ticket has a team below
+    assert result.ticket is not None
     Ticket.objects.filter(pk=result.ticket).update(team=TeamFactory.create())
 
     client = Client()
@@ -124,7 +129,8 @@ def test_the_raw_email_and_its_details_download_byte_for_byte_for_those_who_see_
     assert raw["Content-Type"] == "message/rfc822"
     assert raw.content == RAW
     details: Any = client.get(f"/api/v1/messages/{result.message}/email").json()
-    assert details["direction"] == "in" and details["thread_reason"] == "new"
+    assert details["direction"] == "in"
+    assert details["thread_reason"] == "new"
     assert details["message_id"] == "parking-1@example.com"
     message: Any = client.get(f"/api/v1/tickets/{result.ticket}/messages").json()[0]
     assert message["body_text"] == "¿Hay parking en el hotel?"

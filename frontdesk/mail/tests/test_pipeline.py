@@ -1,15 +1,16 @@
 """The inbound pipeline: storage, threading, duplicates, loops, bounces, quarantine."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
 import pytest
-from django.core.files.storage import default_storage
 
 from frontdesk.accounts.models import ContactIdentity
+from frontdesk.accounts.tests.factories import UserFactory
 from frontdesk.mail.models import InboundEmail, InboundStatus, Mailbox, OutboundEmail, OutboundKind, ThreadReason
 from frontdesk.mail.services import (
+    IngestResult,
     email_ingest,
     email_process,
     email_receive,
@@ -19,7 +20,6 @@ from frontdesk.mail.services import (
 )
 from frontdesk.tickets.models import EventKind, Status, Ticket
 from frontdesk.tickets.services import ticket_merge, ticket_reply, ticket_update
-from frontdesk.accounts.tests.factories import UserFactory
 from frontdesk.tickets.tests.factories import NOW
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +55,12 @@ def mailbox() -> Mailbox:
     return box
 
 
-def ingest(mailbox: Mailbox, raw: bytes, *, now=NOW):  # type: ignore[no-untyped-def]
+def _ticket(result: IngestResult) -> Ticket:
+    assert result.ticket is not None, result
+    return Ticket.objects.get(pk=result.ticket)
+
+
+def ingest(mailbox: Mailbox, raw: bytes, *, now: datetime = NOW) -> IngestResult:
     return email_ingest(mailbox=mailbox, raw=raw, source="pipe", now=now)
 
 
@@ -63,7 +68,7 @@ def test_a_new_mail_becomes_a_ticket_and_its_raw_bytes_are_kept(mailbox: Mailbox
     raw = mail(body="Can I arrive at 23:00?\n\n> old quoted text\n")
     result = ingest(mailbox, raw)
     assert result.outcome == "created"
-    ticket = Ticket.objects.get(pk=result.ticket)
+    ticket = _ticket(result)
     assert ticket.subject == "Late check-in"
     assert ticket.channel == "email"
     assert ticket.requester.identities.get().value == "ana@example.com"
@@ -72,13 +77,13 @@ def test_a_new_mail_becomes_a_ticket_and_its_raw_bytes_are_kept(mailbox: Mailbox
     assert message.stripped_text == "Can I arrive at 23:00?"
     inbound = InboundEmail.objects.get(message=message)
     assert inbound.thread_reason == ThreadReason.NEW
-    with default_storage.open(inbound.raw.name, "rb") as stored:
+    with inbound.raw.open("rb") as stored:
         assert stored.read() == raw
 
 
 def test_replies_thread_by_reply_token_subject_token_and_in_reply_to(mailbox: Mailbox) -> None:
     first = ingest(mailbox, mail(message_id="<first@example.com>"))
-    ticket = Ticket.objects.get(pk=first.ticket)
+    ticket = _ticket(first)
 
     by_header = ingest(mailbox, mail(subject="Re: Late check-in", in_reply_to="<first@example.com>"))
     by_subject = ingest(mailbox, mail(subject=f"About my booking [#{ticket.pk}]"))
@@ -88,7 +93,8 @@ def test_replies_thread_by_reply_token_subject_token_and_in_reply_to(mailbox: Ma
     assert {by_header.ticket, by_subject.ticket, by_address.ticket} == {ticket.pk}
     reasons = [InboundEmail.objects.get(pk=r.inbound).thread_reason for r in (by_header, by_subject, by_address)]
     assert reasons == [ThreadReason.IN_REPLY_TO, ThreadReason.SUBJECT_TOKEN, ThreadReason.REPLY_TOKEN]
-    assert forged.outcome == "created" and forged.ticket != ticket.pk
+    assert forged.outcome == "created"
+    assert forged.ticket != ticket.pk
 
 
 def test_the_same_message_twice_is_a_duplicate_but_same_id_other_content_is_not(mailbox: Mailbox) -> None:
@@ -97,20 +103,23 @@ def test_the_same_message_twice_is_a_duplicate_but_same_id_other_content_is_not(
     # The same message again, with one more Received header from another route.
     again = ingest(mailbox, b"Received: from relay2.example.com\r\n" + raw)
     other = ingest(mailbox, mail(message_id="<same@example.com>", body="Something else entirely"))
-    assert again.outcome == "duplicate" and again.ticket == first.ticket and again.message is None
-    assert other.outcome in ("created", "appended") and other.message not in (None, first.message)
+    assert again.outcome == "duplicate"
+    assert again.ticket == first.ticket
+    assert again.message is None
+    assert other.outcome in ("created", "appended")
+    assert other.message not in (None, first.message)
     assert InboundEmail.objects.count() == 3
 
 
 def test_mail_for_a_merged_ticket_lands_on_its_target(mailbox: Mailbox) -> None:
-    source = Ticket.objects.get(pk=ingest(mailbox, mail(message_id="<a@example.com>")).ticket)
-    target = Ticket.objects.get(pk=ingest(mailbox, mail(sender="bo@example.com")).ticket)
+    source = _ticket(ingest(mailbox, mail(message_id="<a@example.com>")))
+    target = _ticket(ingest(mailbox, mail(sender="bo@example.com")))
     ticket_merge(source=source, target=target, actor=None, now=NOW)
     reply = ingest(mailbox, mail(in_reply_to="<a@example.com>", subject="Re: x"))
     assert reply.ticket == target.pk
 
 
-def _close(ticket: Ticket, now):  # type: ignore[no-untyped-def]
+def _close(ticket: Ticket, now: datetime) -> Ticket:
     agent = UserFactory.create(role="admin")
     ticket_update(ticket=ticket, actor=agent, status=Status.SOLVED, now=now)
     ticket = Ticket.objects.get(pk=ticket.pk)
@@ -121,7 +130,7 @@ def _close(ticket: Ticket, now):  # type: ignore[no-untyped-def]
 def test_a_reply_to_a_closed_ticket_reopens_it_within_the_window_and_opens_a_follow_up_after(
     mailbox: Mailbox,
 ) -> None:
-    ticket = _close(Ticket.objects.get(pk=ingest(mailbox, mail(message_id="<c@example.com>")).ticket), NOW)
+    ticket = _close(_ticket(ingest(mailbox, mail(message_id="<c@example.com>"))), NOW)
 
     soon = ingest(mailbox, mail(in_reply_to="<c@example.com>"), now=NOW + timedelta(days=3))
     assert soon.ticket == ticket.pk
@@ -131,8 +140,9 @@ def test_a_reply_to_a_closed_ticket_reopens_it_within_the_window_and_opens_a_fol
 
     ticket = _close(ticket, NOW + timedelta(days=4))
     late = ingest(mailbox, mail(in_reply_to="<c@example.com>"), now=NOW + timedelta(days=30))
-    follow_up = Ticket.objects.get(pk=late.ticket)
-    assert late.outcome == "created" and follow_up.pk != ticket.pk
+    follow_up = _ticket(late)
+    assert late.outcome == "created"
+    assert follow_up.pk != ticket.pk
     assert follow_up.follow_up_of_id == ticket.pk
     assert InboundEmail.objects.get(pk=late.inbound).thread_reason == ThreadReason.FOLLOW_UP
     ticket.refresh_from_db()
@@ -142,12 +152,13 @@ def test_a_reply_to_a_closed_ticket_reopens_it_within_the_window_and_opens_a_fol
 def test_an_auto_reply_is_recorded_but_neither_reopens_nor_gets_an_acknowledgement(mailbox: Mailbox) -> None:
     mailbox.smtp_url = "smtp://127.0.0.1:1"
     mailbox.save()
-    ticket = Ticket.objects.get(pk=ingest(mailbox, mail(message_id="<s@example.com>")).ticket)
+    ticket = _ticket(ingest(mailbox, mail(message_id="<s@example.com>")))
     ticket = _close(ticket, NOW)
     acks = OutboundEmail.objects.filter(kind=OutboundKind.AUTO_ACK).count()
     out_of_office = mail(in_reply_to="<s@example.com>", headers={"Auto-Submitted": "auto-replied"})
     result = ingest(mailbox, out_of_office, now=NOW + timedelta(hours=1))
-    assert result.outcome == "appended" and result.ticket == ticket.pk
+    assert result.outcome == "appended"
+    assert result.ticket == ticket.pk
     ticket.refresh_from_db()
     assert ticket.status == Status.CLOSED
     newsletter = ingest(mailbox, mail(sender="news@shop.test", headers={"Precedence": "bulk"}))
@@ -178,7 +189,7 @@ def test_a_permanent_bounce_lands_on_the_ticket_and_marks_the_address_failing(
 ) -> None:
     mailbox.smtp_url = "smtp://127.0.0.1:1"
     mailbox.save()
-    ticket = Ticket.objects.get(pk=ingest(mailbox, mail(sender="gone@example.com")).ticket)
+    ticket = _ticket(ingest(mailbox, mail(sender="gone@example.com")))
     with django_capture_on_commit_callbacks(execute=True):
         ticket_reply(ticket=ticket, author=UserFactory.create(), body_text="We can do that.", now=NOW)
     sent = OutboundEmail.objects.get(kind=OutboundKind.REPLY)
@@ -195,11 +206,13 @@ def test_a_permanent_bounce_lands_on_the_ticket_and_marks_the_address_failing(
         + b"--B--\r\n"
     )
     result = ingest(mailbox, bounce, now=NOW + timedelta(minutes=5))
-    assert result.outcome == "appended" and result.ticket == ticket.pk
+    assert result.outcome == "appended"
+    assert result.ticket == ticket.pk
     assert InboundEmail.objects.get(pk=result.inbound).thread_reason == ThreadReason.BOUNCE
     assert ticket.events.filter(kind=EventKind.DELIVERY_FAILED).exists()
     identity = ContactIdentity.objects.get(value="gone@example.com")
-    assert identity.failing_since is not None and "5.1.1" in identity.failure
+    assert identity.failing_since is not None
+    assert "5.1.1" in identity.failure
     sent.refresh_from_db()
     assert sent.status == "bounced"
 
@@ -209,13 +222,18 @@ def test_what_cannot_be_processed_is_quarantined_with_its_bytes_and_can_be_retri
     mailbox.save()
     raw = mail(body="x" * 5000)
     result = ingest(mailbox, raw)
-    assert result.outcome == "quarantined" and result.ticket is None
+    assert result.outcome == "quarantined"
+    assert result.ticket is None
     inbound = InboundEmail.objects.get(pk=result.inbound)
-    assert inbound.status == InboundStatus.QUARANTINED and "1,024" in inbound.error
+    assert inbound.status == InboundStatus.QUARANTINED
+    assert "1,024" in inbound.error
+    assert inbound.subject == "Late check-in"
+    assert inbound.sender == "ana@example.com"
     assert Ticket.objects.count() == 0
     assert email_process(inbound_id=inbound.pk, now=NOW).outcome == "quarantined"  # no retry by itself
     retried = email_process(inbound_id=inbound.pk, now=NOW, force=True)
-    assert retried.outcome == "created" and Ticket.objects.count() == 1
+    assert retried.outcome == "created"
+    assert Ticket.objects.count() == 1
 
 
 def test_a_message_stored_by_a_process_that_died_is_processed_once(mailbox: Mailbox) -> None:

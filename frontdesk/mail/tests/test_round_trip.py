@@ -79,9 +79,12 @@ def test_customer_writes_agent_answers_customer_replies_on_the_same_ticket(
     assert reply["To"] == "ana@example.com"
     assert reply["In-Reply-To"] == message_from_bytes(first)["Message-ID"]
     assert f"[#{ticket.pk}]" in reply["Subject"]
-    assert "night desk" in reply.get_body(("plain",)).get_content()  # type: ignore[attr-defined]
+    plain = reply.get_body(("plain",))
+    assert plain is not None
+    assert "night desk" in plain.get_content()
     outbound = OutboundEmail.objects.get(message__isnull=False)
-    assert outbound.status == OutboundStatus.SENT and bytes(outbound.raw) == smtp_server.received[-1].data
+    assert outbound.status == OutboundStatus.SENT
+    assert bytes(outbound.raw) == smtp_server.received[-1].data
 
     # The customer answers our reply, to the Reply-To address, from a client that drops the headers.
     answer = _customer_mail(
@@ -110,12 +113,14 @@ def test_a_temporary_smtp_failure_is_retried_and_a_lasting_one_shows_on_the_tick
     with django_capture_on_commit_callbacks(execute=True):
         ticket_reply(ticket=ticket, author=UserFactory.create(), body_text="On their way.", now=NOW)
     outbound = OutboundEmail.objects.get()
-    assert outbound.status == OutboundStatus.PENDING and outbound.attempts == 1
+    assert outbound.status == OutboundStatus.PENDING
+    assert outbound.attempts == 1
     assert "451" in outbound.last_error
     assert outbox_send_due(now=NOW) == 0  # not due yet
     assert outbox_send_due(now=NOW + RETRY_DELAYS[0]) == 1
     outbound.refresh_from_db()
-    assert outbound.status == OutboundStatus.SENT and len(smtp_server.received) == 1
+    assert outbound.status == OutboundStatus.SENT
+    assert len(smtp_server.received) == 1
 
     smtp_server.refuse("ana@example.com")
     with django_capture_on_commit_callbacks(execute=True):
@@ -130,7 +135,8 @@ def test_an_unreachable_imap_server_backs_off(mailbox: Mailbox) -> None:
     mailbox.imap_url = "imap://frontdesk@127.0.0.1:9/INBOX"
     mailbox.save()
     assert mailbox_poll(mailbox=mailbox, now=NOW) == 0
-    assert mailbox.imap_failures == 1 and "refused" in mailbox.imap_last_error
+    assert mailbox.imap_failures == 1
+    assert "refused" in mailbox.imap_last_error
     assert mailbox.imap_next_poll_at == NOW + timedelta(minutes=1)
     mailbox_poll(mailbox=mailbox, now=NOW)
     assert mailbox.imap_next_poll_at == NOW + timedelta(minutes=2)

@@ -5,35 +5,63 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0005_unassigned_count_index'),
+        ("tickets", "0005_unassigned_count_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='attachment',
-            name='content_id',
+            model_name="attachment",
+            name="content_id",
             field=models.CharField(blank=True, max_length=255),
         ),
         migrations.AddField(
-            model_name='message',
-            name='stripped_text',
+            model_name="message",
+            name="stripped_text",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='follow_up_of',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tickets.ticket'),
+            model_name="ticket",
+            name="follow_up_of",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="tickets.ticket",
+            ),
         ),
         migrations.AddField(
-            model_name='ticket',
-            name='merged_into',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tickets.ticket'),
+            model_name="ticket",
+            name="merged_into",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="tickets.ticket",
+            ),
         ),
         migrations.AlterField(
-            model_name='ticketevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Created'), ('changed', 'Changed'), ('replied', 'Replied'), ('note_added', 'Added a note'), ('customer_message', 'Customer wrote'), ('escalated_to_manager', 'Escalated to a manager'), ('escalation_resolved', 'Escalation resolved'), ('escalated_to_team', 'Escalated to a team'), ('requester_merged', 'Requester merged'), ('merged', 'Merged'), ('follow_up', 'Follow-up ticket'), ('reopened', 'Reopened'), ('delivery_failed', 'Delivery failed')], max_length=30),
+            model_name="ticketevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Created"),
+                    ("changed", "Changed"),
+                    ("replied", "Replied"),
+                    ("note_added", "Added a note"),
+                    ("customer_message", "Customer wrote"),
+                    ("escalated_to_manager", "Escalated to a manager"),
+                    ("escalation_resolved", "Escalation resolved"),
+                    ("escalated_to_team", "Escalated to a team"),
+                    ("requester_merged", "Requester merged"),
+                    ("merged", "Merged"),
+                    ("follow_up", "Follow-up ticket"),
+                    ("reopened", "Reopened"),
+                    ("delivery_failed", "Delivery failed"),
+                ],
+                max_length=30,
+            ),
         ),
     ]

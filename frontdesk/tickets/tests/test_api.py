@@ -662,3 +662,18 @@ def test_tags_are_listed_by_name_and_filtered_by_prefix(api: Client) -> None:
 
     assert [tag["name"] for tag in everything.json()] == ["parking", "pets", "refund"]
     assert [tag["name"] for tag in starting_with_p.json()] == ["parking", "pets"]
+
+
+def test_merge_moves_the_conversation_and_forwards(api: Client) -> None:
+    source, target = new_ticket(), new_ticket()
+    client = api
+    response = client.post(f"/api/v1/tickets/{source.pk}/merge", {"into": target.pk}, content_type=JSON)
+    assert response.status_code == 200, response.content
+    assert response.json()["id"] == target.pk
+    source.refresh_from_db()
+    assert source.status == "closed"
+    assert source.merged_into_id == target.pk
+    assert client.get(f"/api/v1/tickets/{source.pk}").json()["merged_into"] == target.pk
+    assert target.messages.count() == 2
+    again = client.post(f"/api/v1/tickets/{target.pk}/merge", {"into": target.pk}, content_type=JSON)
+    assert again.status_code == 422

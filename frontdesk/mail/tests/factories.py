@@ -1,0 +1,54 @@
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import factory
+
+from frontdesk.core.crypto import encrypt_secret
+from frontdesk.mail.models import InboundEmail, InboundSource, Mailbox
+from frontdesk.mail.services import email_receive
+
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+class MailboxFactory(factory.django.DjangoModelFactory[Mailbox]):
+    """A mailbox row as mailbox_create leaves it (without an inbound secret: use the service for one).
+
+    Server passwords are given in plain text and stored encrypted:
+    `MailboxFactory.create(imap_url="imaps://support@mail.example", imap_password="secret")`.
+    """
+
+    class Meta:
+        model = Mailbox
+
+    name = factory.Sequence(lambda n: f"support{n}")
+    address = factory.LazyAttribute(lambda mailbox: f"{mailbox.name}@hotel.example")
+    created_at = NOW
+    imap_password = factory.Transformer("", transform=lambda plain: encrypt_secret(plain) if plain else "")
+    smtp_password = factory.Transformer("", transform=lambda plain: encrypt_secret(plain) if plain else "")
+
+
+def email_bytes(
+    *,
+    subject: str = "Late check-in",
+    sender: str = "Guest <guest@guests.example>",
+    to: str = "support@hotel.example",
+    body: str = "We arrive at 23:00, can we still get the keys?",
+    message_id: str | None = "<guest-1@guests.example>",
+    date: datetime = NOW,
+) -> bytes:
+    """A plain, well-formed message as a customer's mail program sends it."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(date)
+    if message_id:
+        message["Message-ID"] = message_id
+    message.set_content(body)
+    return message.as_bytes()
+
+
+def inbound_email(mailbox: Mailbox, raw: bytes, now: datetime = NOW) -> InboundEmail:
+    """`raw` stored as received by `mailbox` (services.email_receive), not processed yet."""
+    return email_receive(mailbox=mailbox, raw=raw, source=InboundSource.PIPE, now=now)
