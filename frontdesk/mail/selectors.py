@@ -14,7 +14,7 @@ from frontdesk.core.services import require_role
 from frontdesk.mail import transport
 from frontdesk.mail.models import InboundEmail, InboundStatus, Mailbox, OutboundEmail
 from frontdesk.mail.transport import ServerUrl
-from frontdesk.tickets.models import Message, Ticket
+from frontdesk.tickets.models import Message
 from frontdesk.tickets.selectors import access_ticket
 
 
@@ -112,18 +112,20 @@ class MessageEmail:
     outbound: OutboundEmail | None
 
 
-def ticket_emails(*, user: User, ticket: Ticket) -> dict[int, MessageEmail]:
-    """Message id → its e-mail, for a ticket from access_ticket. Two queries."""
+def ticket_emails(*, user: User, messages: list[Message]) -> dict[int, MessageEmail]:
+    """Message id → the e-mail it came or went as, for messages of a ticket from access_ticket.
+    Two queries, each on a unique index."""
     require_agent(user)
+    ids = [m.pk for m in messages]
     inbound = {
         e.message_id: e
-        for e in InboundEmail.objects.filter(message__ticket=ticket).only(
+        for e in InboundEmail.objects.filter(message_id__in=ids).only(
             "pk", "message_id", "thread_reason", "auto_generated", "bounce", "withheld_attachments", "sender"
         )
     }
     outbound = {
         e.message_id: e
-        for e in OutboundEmail.objects.filter(message__ticket=ticket).only(
+        for e in OutboundEmail.objects.filter(message_id__in=ids).only(
             "pk", "message_id", "status", "attempts", "last_error", "to_address", "sent_at"
         )
     }

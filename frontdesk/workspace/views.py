@@ -6,6 +6,7 @@ page (out-of-band swaps); without JavaScript the same forms post and redirect.
 """
 
 import functools
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, Concatenate, ParamSpec
 
@@ -14,6 +15,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
@@ -21,8 +23,9 @@ from django_htmx.middleware import HtmxDetails
 from frontdesk.accounts.models import EDITOR_ROLES, MANAGER_ROLES, User
 from frontdesk.accounts.selectors import access_contact, agent_list, require_agent, team_list
 from frontdesk.core.errors import FrontdeskError, NotFound, PermissionDenied
+from frontdesk.mail.selectors import failed_email_count, ticket_emails
 from frontdesk.tickets import services
-from frontdesk.tickets.models import TRANSITIONS, Status, Ticket
+from frontdesk.tickets.models import TRANSITIONS, Message, Status, Ticket
 from frontdesk.tickets.selectors import (
     VIEW_SLUGS,
     VIEWS,
@@ -58,6 +61,10 @@ P = ParamSpec("P")
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
+
+
+# An inline image of an e-mail: <img src="cid:part1.abc@example.com">.
+_CID = re.compile(r"cid:([^\"'\s>]+)")
 
 
 def agent_view(
@@ -110,7 +117,7 @@ def inbox(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     context = {"view": _view(slug), "form": form, "page": page, "cursor": request.GET.get("cursor", "")}
     if _partial(request):
         return render(request, "workspace/_inbox_results.html", context)
-    return render(request, "workspace/inbox.html", {**context, "views": _nav(agent), "active_view": slug})
+    return render(request, "workspace/inbox.html", {**context, **_nav_context(agent, slug)})
 
 
 @require_GET
@@ -118,7 +125,7 @@ def inbox(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 def nav_counts(request: HtmxHttpRequest) -> HttpResponse:
     """The views with their live counts: the sidebar re-fetches this when tickets change."""
     agent = require_agent(request.user)
-    return render(request, "workspace/_nav.html", {"views": _nav(agent), "active_view": request.GET.get("active", "")})
+    return render(request, "workspace/_nav.html", _nav_context(agent, request.GET.get("active", "")))
 
 
 def _view(slug: str) -> View:
@@ -128,6 +135,11 @@ def _view(slug: str) -> View:
 def _nav(agent: User) -> list[dict[str, Any]]:
     counts = view_counts(user=agent)
     return [{"slug": view.slug, "label": view.label, "count": counts[view.slug]} for view in VIEWS]
+
+
+def _nav_context(agent: User, active: str) -> dict[str, Any]:
+    """The sidebar: the views with their counts, and for admins the settings with failed e-mails."""
+    return {"views": _nav(agent), "active_view": active, "failed_emails": failed_email_count(user=agent)}
 
 
 # --- ticket page ---------------------------------------------------------------------
@@ -304,14 +316,33 @@ def _ticket_page(
     }
     if parts and _partial(request):
         if "conversation" in parts:
-            context["messages_list"] = list(ticket_messages(user=agent, ticket=ticket))
+            context["messages_list"] = _conversation(agent, ticket)
         if "history" in parts:
             context["history"] = list(ticket_history(user=agent, ticket=ticket))
         return render(request, "workspace/_ticket_parts.html", {**context, "parts": parts}, status=status)
-    context["messages_list"] = list(ticket_messages(user=agent, ticket=ticket))
+    context["messages_list"] = _conversation(agent, ticket)
     context["history"] = list(ticket_history(user=agent, ticket=ticket))
     context["other_tickets"] = requester_other_tickets(user=agent, ticket=ticket)
     return render(request, "workspace/ticket.html", context, status=status)
+
+
+def _conversation(agent: User, ticket: Ticket) -> list[Message]:
+    """The messages, each with the e-mail it came or went as (`message.email`), and inline
+    images (cid:) pointing at their attachments."""
+    messages = list(ticket_messages(user=agent, ticket=ticket))
+    emails = ticket_emails(user=agent, messages=messages)
+    for message in messages:
+        message.email = emails.get(message.pk)  # type: ignore[attr-defined]
+        if "cid:" in message.body_html:
+            message.body_html = _inline_images(message)
+    return messages
+
+
+def _inline_images(message: Message) -> str:
+    urls = {
+        a.content_id: reverse("workspace:attachment", args=[a.pk]) for a in message.attachments.all() if a.content_id
+    }
+    return _CID.sub(lambda m: urls.get(m.group(1), m.group(0)), message.body_html)
 
 
 # --- contact page --------------------------------------------------------------------

@@ -6,7 +6,8 @@ import factory
 
 from frontdesk.core.crypto import encrypt_secret
 from frontdesk.mail.models import InboundEmail, InboundSource, Mailbox
-from frontdesk.mail.services import email_receive
+from frontdesk.mail.services import IngestResult, email_receive
+from frontdesk.tickets.models import Ticket
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -52,3 +53,9 @@ def email_bytes(
 def inbound_email(mailbox: Mailbox, raw: bytes, now: datetime = NOW) -> InboundEmail:
     """`raw` stored as received by `mailbox` (services.email_receive), not processed yet."""
     return email_receive(mailbox=mailbox, raw=raw, source=InboundSource.PIPE, now=now)
+
+
+def ticket_of(result: IngestResult) -> Ticket:
+    """The ticket an ingested message became part of."""
+    assert result.ticket is not None, result
+    return Ticket.objects.get(pk=result.ticket)

@@ -18,6 +18,7 @@ from frontdesk.mail.services import (
     mailbox_create,
     reply_address,
 )
+from frontdesk.mail.tests.factories import ticket_of
 from frontdesk.tickets.models import EventKind, Status, Ticket
 from frontdesk.tickets.services import ticket_merge, ticket_reply, ticket_update
 from frontdesk.tickets.tests.factories import NOW
@@ -55,11 +56,6 @@ def mailbox() -> Mailbox:
     return box
 
 
-def _ticket(result: IngestResult) -> Ticket:
-    assert result.ticket is not None, result
-    return Ticket.objects.get(pk=result.ticket)
-
-
 def ingest(mailbox: Mailbox, raw: bytes, *, now: datetime = NOW) -> IngestResult:
     return email_ingest(mailbox=mailbox, raw=raw, source="pipe", now=now)
 
@@ -68,7 +64,7 @@ def test_a_new_mail_becomes_a_ticket_and_its_raw_bytes_are_kept(mailbox: Mailbox
     raw = mail(body="Can I arrive at 23:00?\n\n> old quoted text\n")
     result = ingest(mailbox, raw)
     assert result.outcome == "created"
-    ticket = _ticket(result)
+    ticket = ticket_of(result)
     assert ticket.subject == "Late check-in"
     assert ticket.channel == "email"
     assert ticket.requester.identities.get().value == "ana@example.com"
@@ -83,7 +79,7 @@ def test_a_new_mail_becomes_a_ticket_and_its_raw_bytes_are_kept(mailbox: Mailbox
 
 def test_replies_thread_by_reply_token_subject_token_and_in_reply_to(mailbox: Mailbox) -> None:
     first = ingest(mailbox, mail(message_id="<first@example.com>"))
-    ticket = _ticket(first)
+    ticket = ticket_of(first)
 
     by_header = ingest(mailbox, mail(subject="Re: Late check-in", in_reply_to="<first@example.com>"))
     by_subject = ingest(mailbox, mail(subject=f"About my booking [#{ticket.pk}]"))
@@ -112,8 +108,8 @@ def test_the_same_message_twice_is_a_duplicate_but_same_id_other_content_is_not(
 
 
 def test_mail_for_a_merged_ticket_lands_on_its_target(mailbox: Mailbox) -> None:
-    source = _ticket(ingest(mailbox, mail(message_id="<a@example.com>")))
-    target = _ticket(ingest(mailbox, mail(sender="bo@example.com")))
+    source = ticket_of(ingest(mailbox, mail(message_id="<a@example.com>")))
+    target = ticket_of(ingest(mailbox, mail(sender="bo@example.com")))
     ticket_merge(source=source, target=target, actor=None, now=NOW)
     reply = ingest(mailbox, mail(in_reply_to="<a@example.com>", subject="Re: x"))
     assert reply.ticket == target.pk
@@ -130,7 +126,7 @@ def _close(ticket: Ticket, now: datetime) -> Ticket:
 def test_a_reply_to_a_closed_ticket_reopens_it_within_the_window_and_opens_a_follow_up_after(
     mailbox: Mailbox,
 ) -> None:
-    ticket = _close(_ticket(ingest(mailbox, mail(message_id="<c@example.com>"))), NOW)
+    ticket = _close(ticket_of(ingest(mailbox, mail(message_id="<c@example.com>"))), NOW)
 
     soon = ingest(mailbox, mail(in_reply_to="<c@example.com>"), now=NOW + timedelta(days=3))
     assert soon.ticket == ticket.pk
@@ -140,7 +136,7 @@ def test_a_reply_to_a_closed_ticket_reopens_it_within_the_window_and_opens_a_fol
 
     ticket = _close(ticket, NOW + timedelta(days=4))
     late = ingest(mailbox, mail(in_reply_to="<c@example.com>"), now=NOW + timedelta(days=30))
-    follow_up = _ticket(late)
+    follow_up = ticket_of(late)
     assert late.outcome == "created"
     assert follow_up.pk != ticket.pk
     assert follow_up.follow_up_of_id == ticket.pk
@@ -152,7 +148,7 @@ def test_a_reply_to_a_closed_ticket_reopens_it_within_the_window_and_opens_a_fol
 def test_an_auto_reply_is_recorded_but_neither_reopens_nor_gets_an_acknowledgement(mailbox: Mailbox) -> None:
     mailbox.smtp_url = "smtp://127.0.0.1:1"
     mailbox.save()
-    ticket = _ticket(ingest(mailbox, mail(message_id="<s@example.com>")))
+    ticket = ticket_of(ingest(mailbox, mail(message_id="<s@example.com>")))
     ticket = _close(ticket, NOW)
     acks = OutboundEmail.objects.filter(kind=OutboundKind.AUTO_ACK).count()
     out_of_office = mail(in_reply_to="<s@example.com>", headers={"Auto-Submitted": "auto-replied"})
@@ -189,7 +185,7 @@ def test_a_permanent_bounce_lands_on_the_ticket_and_marks_the_address_failing(
 ) -> None:
     mailbox.smtp_url = "smtp://127.0.0.1:1"
     mailbox.save()
-    ticket = _ticket(ingest(mailbox, mail(sender="gone@example.com")))
+    ticket = ticket_of(ingest(mailbox, mail(sender="gone@example.com")))
     with django_capture_on_commit_callbacks(execute=True):
         ticket_reply(ticket=ticket, author=UserFactory.create(), body_text="We can do that.", now=NOW)
     sent = OutboundEmail.objects.get(kind=OutboundKind.REPLY)
