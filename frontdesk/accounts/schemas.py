@@ -108,6 +108,8 @@ class IdentityOut(Schema):
     kind: IdentityKind
     value: str
     is_primary: bool
+    failing_since: datetime | None = Field(None, description="Set while mail to this address bounces permanently.")
+    failure: str = ""
 
 
 class IdentityIn(Input):

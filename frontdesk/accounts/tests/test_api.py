@@ -45,7 +45,9 @@ def test_contacts_are_listed_by_name_with_their_addresses(api: Client) -> None:
     assert names(response) == ["Andrius", "Rasa"]
     rasa = response.json()["items"][1]
     assert rasa["organisation"] == {"id": organisation.pk, "name": "Baltic Stays"}
-    assert rasa["identities"] == [{"kind": "email", "value": "rasa@example.com", "is_primary": True}]
+    assert rasa["identities"] == [
+        {"kind": "email", "value": "rasa@example.com", "is_primary": True, "failing_since": None, "failure": ""}
+    ]
 
 
 def test_contact_search_matches_name_or_address(api: Client) -> None:
@@ -176,7 +178,13 @@ def test_add_an_address_to_a_contact(api: Client) -> None:
     )
 
     assert response.status_code == 201
-    assert response.json() == {"kind": "chat", "value": "visitor-42", "is_primary": False}
+    assert response.json() == {
+        "kind": "chat",
+        "value": "visitor-42",
+        "is_primary": False,
+        "failing_since": None,
+        "failure": "",
+    }
     assert ContactIdentity.objects.get(value="visitor-42").contact == contact
 
 
