@@ -45,5 +45,6 @@ format: install  ## format and autofix
 messages: install  ## update and compile the translations (en, es, lt)
 	cd frontdesk && $(UV) run django-admin makemessages -l es -l lt --no-obsolete && $(UV) run django-admin compilemessages
 
-bench: install  ## performance figures (see bench/README.md; BENCH_ARGS="--tickets 1000000")
+bench: install  ## performance figures (see bench/README.md; BENCH_ARGS="--tickets 1000000", BENCH_MAIL_ARGS="--db both")
 	$(UV) run python -m bench $(BENCH_ARGS)
+	$(UV) run python -m bench.mail $(BENCH_MAIL_ARGS)

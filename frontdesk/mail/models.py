@@ -105,7 +105,6 @@ class InboundEmail(models.Model):
     auto_generated = models.CharField(max_length=100, blank=True)
     # {"permanent": bool, "status": "5.1.1", "recipient": ..., "original_message_id": ..., "diagnostic": ...}
     bounce = models.JSONField(null=True, blank=True)
-    stripped_text = models.TextField(blank=True)
     oversized = models.BooleanField(default=False)
     # Attachments the ticket could not take (executables, over the size limit): [{"filename", "reason"}].
     # They stay in the raw message.

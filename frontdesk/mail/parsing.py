@@ -14,7 +14,7 @@ import binascii
 import email.utils
 import mimetypes
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email import policy as email_policy
 from email.errors import InvalidBase64LengthDefect, MissingHeaderBodySeparatorDefect
@@ -147,9 +147,9 @@ _EXTENSIONS = {
 def parse_email(raw: bytes) -> ParsedEmail:
     """Parse raw message bytes. Never raises: the worst input gives a near-empty result."""
     try:
-        return _parse(raw)
+        return _without_nul(_parse(raw))
     except Exception as exc:
-        text = raw[:1_000_000].decode("utf-8", errors="replace")
+        text = raw[:1_000_000].decode("utf-8", errors="replace").replace("\x00", "")
         return ParsedEmail(
             message_id="",
             in_reply_to=(),
@@ -169,6 +169,27 @@ def parse_email(raw: bytes) -> ParsedEmail:
             bounce=None,
             defects=(f"ParseError:{type(exc).__name__}",),
         )
+
+
+def _without_nul(parsed: ParsedEmail) -> ParsedEmail:
+    """NUL characters out of every text (PostgreSQL refuses them; they carry nothing readable).
+    Attachment bytes stay as they are."""
+
+    def clean(text: str) -> str:
+        return text.replace("\x00", "")
+
+    texts = (parsed.subject, parsed.body_text, parsed.body_html, parsed.stripped_text, parsed.sender.name)
+    if not any("\x00" in text for text in texts) and not any("\x00" in a.filename for a in parsed.attachments):
+        return parsed
+    return replace(
+        parsed,
+        subject=clean(parsed.subject),
+        body_text=clean(parsed.body_text),
+        body_html=clean(parsed.body_html),
+        stripped_text=clean(parsed.stripped_text),
+        sender=Address(clean(parsed.sender.name), clean(parsed.sender.email)),
+        attachments=tuple(replace(a, filename=clean(a.filename)) for a in parsed.attachments),
+    )
 
 
 _HEADER_LINE = re.compile(rb"^(?:[\x21-\x39\x3b-\x7e]+[ \t]*:|From )")

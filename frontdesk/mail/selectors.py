@@ -47,7 +47,6 @@ def failed_emails(*, user: User) -> QuerySet[InboundEmail]:
     return (
         InboundEmail.objects.filter(status=InboundStatus.QUARANTINED)
         .select_related("mailbox")
-        .defer("stripped_text")
         .order_by("-received_at", "-pk")
     )
 

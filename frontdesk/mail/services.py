@@ -11,24 +11,27 @@ only reports what happened the first time.
 import hashlib
 import hmac
 import logging
+import os
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from frontdesk.accounts.models import Contact, ContactIdentity, IdentityKind, Role, Team, User
-from frontdesk.accounts.services import contact_get_or_create
+from frontdesk.accounts.services import contact_create, contact_get_or_create
 from frontdesk.core.crypto import encrypt_secret
 from frontdesk.core.errors import Conflict, FrontdeskError, NotFound, ValidationError
 from frontdesk.core.services import require_role
@@ -241,22 +244,40 @@ def email_receive(*, mailbox: Mailbox, raw: bytes, source: str, now: datetime) -
     The same bytes still waiting from an earlier attempt (a process died before
     processing them) are not stored twice: that row is returned.
     """
+    return _receive(mailbox, raw, source, now)[0]
+
+
+def _receive(mailbox: Mailbox, raw: bytes, source: str, now: datetime) -> tuple[InboundEmail, bool]:
+    """The stored row, and whether it is new (so that no other process knows of it yet)."""
     sha256 = hashlib.sha256(raw).hexdigest()
     waiting = InboundEmail.objects.filter(mailbox=mailbox, sha256=sha256, status=InboundStatus.RECEIVED).first()
     if waiting is not None:
-        return waiting
-    path = f"mail/raw/{sha256[:2]}/{sha256}.eml"
-    if not default_storage.exists(path):
-        path = default_storage.save(path, ContentFile(raw))
-    return InboundEmail.objects.create(
+        return waiting, False
+    inbound = InboundEmail.objects.create(
         mailbox=mailbox,
         source=source,
-        raw=path,
+        raw=_store_raw(raw, sha256),
         sha256=sha256,
         size=len(raw),
         received_at=now,
         oversized=len(raw) > mailbox.max_message_bytes,
     )
+    return inbound, True
+
+
+def _store_raw(raw: bytes, sha256: str) -> str:
+    """Write the bytes under their hash, unless they are there already; the storage name."""
+    name = f"mail/raw/{sha256[:2]}/{sha256}.eml"
+    if not isinstance(default_storage, FileSystemStorage):
+        return name if default_storage.exists(name) else default_storage.save(name, ContentFile(raw))
+    path = Path(default_storage.path(name))
+    if path.is_file() and path.stat().st_size == len(raw):
+        return name  # the same message, stored before
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.part")
+    partial.write_bytes(raw)
+    os.replace(partial, path)  # whole or not at all, even if this process dies
+    return name
 
 
 def email_process(*, inbound_id: int, now: datetime, force: bool = False) -> IngestResult:
@@ -269,31 +290,45 @@ def email_process(*, inbound_id: int, now: datetime, force: bool = False) -> Ing
         inbound = InboundEmail.objects.select_for_update().select_related("mailbox").get(pk=inbound_id)
         if inbound.status == InboundStatus.PROCESSED or (inbound.status == InboundStatus.QUARANTINED and not force):
             return _result(inbound)
-        try:
-            with transaction.atomic():
-                if inbound.oversized and not force:
-                    raise ValidationError(
-                        _("The message is %(size)s bytes; the mailbox takes at most %(limit)s.")
-                        % {"size": f"{inbound.size:,}", "limit": f"{inbound.mailbox.max_message_bytes:,}"}
-                    )
+        return _process_stored(inbound, None, now, force=force)
+
+
+def email_ingest(*, mailbox: Mailbox, raw: bytes, source: str, now: datetime) -> IngestResult:
+    """Receive and process one message: the pipe command, the HTTP endpoint and the IMAP poller use this."""
+    inbound, new = _receive(mailbox, raw, source, now)
+    if not new:  # stored by an attempt that died; another process may be at it too
+        return email_process(inbound_id=inbound.pk, now=now)
+    inbound.mailbox = mailbox
+    return _process_stored(inbound, raw, now, force=False)
+
+
+def _process_stored(inbound: InboundEmail, raw: bytes | None, now: datetime, *, force: bool) -> IngestResult:
+    try:
+        with transaction.atomic():
+            if inbound.oversized and not force:
+                raise ValidationError(
+                    _("The message is %(size)s bytes; the mailbox takes at most %(limit)s.")
+                    % {"size": f"{inbound.size:,}", "limit": f"{inbound.mailbox.max_message_bytes:,}"}
+                )
+            if raw is None:
                 with inbound.raw.open("rb") as stored:
                     raw = stored.read()
-                _process(inbound, raw, now)
-                inbound.attempts += 1
-                inbound.processed_at = now
-                inbound.save()
-        except Exception as exc:  # anything: the message must stay, visible, and retryable
-            logger.exception("mail.quarantined", extra={"inbound": inbound_id})
-            error = exc.message if isinstance(exc, FrontdeskError) else f"{type(exc).__name__}: {exc}"
-            inbound = InboundEmail.objects.get(pk=inbound_id)  # without what the rolled-back work set
-            _describe(inbound)
-            inbound.status = InboundStatus.QUARANTINED
-            inbound.outcome = Outcome.QUARANTINED
-            inbound.error = error[:2000]
+            _process(inbound, raw, now)
             inbound.attempts += 1
             inbound.processed_at = now
             inbound.save()
-        return _result(inbound)
+    except Exception as exc:  # anything: the message must stay, visible, and retryable
+        logger.exception("mail.quarantined", extra={"inbound": inbound.pk})
+        error = exc.message if isinstance(exc, FrontdeskError) else f"{type(exc).__name__}: {exc}"
+        inbound = InboundEmail.objects.get(pk=inbound.pk)  # without what the rolled-back work set
+        _describe(inbound)
+        inbound.status = InboundStatus.QUARANTINED
+        inbound.outcome = Outcome.QUARANTINED
+        inbound.error = error[:2000]
+        inbound.attempts += 1
+        inbound.processed_at = now
+        inbound.save()
+    return _result(inbound)
 
 
 def _describe(inbound: InboundEmail) -> None:
@@ -307,12 +342,6 @@ def _describe(inbound: InboundEmail) -> None:
     inbound.subject = head.subject[:300]
     inbound.sender = head.sender.email[:320]
     inbound.rfc_message_id = head.message_id[:998]
-
-
-def email_ingest(*, mailbox: Mailbox, raw: bytes, source: str, now: datetime) -> IngestResult:
-    """Receive and process one message: the pipe command, the HTTP endpoint and the IMAP poller use this."""
-    inbound = email_receive(mailbox=mailbox, raw=raw, source=source, now=now)
-    return email_process(inbound_id=inbound.pk, now=now)
 
 
 def emails_process_waiting(*, now: datetime, older_than: timedelta = timedelta(minutes=1), batch: int = 200) -> int:
@@ -343,7 +372,6 @@ def _process(inbound: InboundEmail, raw: bytes, now: datetime) -> None:
     inbound.content_sha256 = _content_digest(raw)
     inbound.subject = parsed.subject[:300]
     inbound.sender = parsed.sender.email[:320]
-    inbound.stripped_text = parsed.stripped_text
     inbound.auto_generated = _auto_generated(parsed)[:100]
     if parsed.bounce is not None:
         b = parsed.bounce
@@ -368,8 +396,8 @@ def _process(inbound: InboundEmail, raw: bytes, now: datetime) -> None:
         return
 
     ticket, reason = _thread(parsed)
-    contact = _sender_contact(parsed, mailbox)
     auto = bool(inbound.auto_generated)
+    contact = _sender_contact(parsed, mailbox, auto=auto)
     uploads, withheld = _uploads(parsed)
     inbound.withheld_attachments = withheld
     body_text = parsed.body_text or ("" if uploads else _("(This message has no text.)"))
@@ -385,6 +413,7 @@ def _process(inbound: InboundEmail, raw: bytes, now: datetime) -> None:
             body_html=parsed.body_html,
             attachments=uploads,
             channel=Channel.EMAIL,
+            stripped_text=parsed.stripped_text,
             reopen_closed=True,
             auto_generated=auto,
             now=now,
@@ -398,6 +427,7 @@ def _process(inbound: InboundEmail, raw: bytes, now: datetime) -> None:
             body_text=body_text,
             body_html=parsed.body_html,
             attachments=uploads,
+            stripped_text=parsed.stripped_text,
             team=mailbox.team,
             language=contact.language or mailbox.language,
             actor=None,
@@ -409,7 +439,6 @@ def _process(inbound: InboundEmail, raw: bytes, now: datetime) -> None:
         inbound.outcome = Outcome.CREATED
         reason = reason or ThreadReason.NEW
     _keep_content_ids(message, parsed)
-    Message.objects.filter(pk=message.pk).update(stripped_text=parsed.stripped_text)
     inbound.ticket = ticket
     inbound.message = message
     inbound.thread_reason = reason
@@ -417,22 +446,23 @@ def _process(inbound: InboundEmail, raw: bytes, now: datetime) -> None:
         KnownMessageId.objects.create(message_id=parsed.message_id[:998], ticket=ticket)
     if inbound.outcome == Outcome.CREATED and not auto:
         _queue_auto_ack(mailbox, ticket, parsed, now)
-    if not auto and contact.pk:
-        ContactIdentity.objects.filter(
-            contact=contact, kind=IdentityKind.EMAIL, value=parsed.sender.email.lower(), failing_since__isnull=False
-        ).update(failing_since=None, failure="")
 
 
 def _earlier_delivery(inbound: InboundEmail) -> InboundEmail | None:
     """The same message delivered before: same mailbox, same Message-ID (or bytes), same content."""
-    earlier = InboundEmail.objects.filter(mailbox=inbound.mailbox, status=InboundStatus.PROCESSED).exclude(
-        pk=inbound.pk
+    same: dict[str, str] = (
+        {"rfc_message_id": inbound.rfc_message_id, "content_sha256": inbound.content_sha256}
+        if inbound.rfc_message_id
+        else {"sha256": inbound.sha256}
     )
-    if inbound.rfc_message_id:
-        earlier = earlier.filter(rfc_message_id=inbound.rfc_message_id, content_sha256=inbound.content_sha256)
-    else:
-        earlier = earlier.filter(sha256=inbound.sha256)
-    return earlier.exclude(outcome=Outcome.DUPLICATE).order_by("pk").first()
+    return (
+        InboundEmail.objects.filter(
+            mailbox_id=inbound.mailbox_id, outcome__in=(Outcome.CREATED, Outcome.APPENDED), **same
+        )
+        .order_by("pk")
+        .only("pk", "ticket_id")
+        .first()
+    )
 
 
 def _auto_generated(parsed: ParsedEmail) -> str:
@@ -492,13 +522,25 @@ def _subject(subject: str) -> str:
     return " ".join(subject.split())[:300]
 
 
-def _sender_contact(parsed: ParsedEmail, mailbox: Mailbox) -> Contact:
-    address = parsed.sender.email.strip()
+def _sender_contact(parsed: ParsedEmail, mailbox: Mailbox, *, auto: bool) -> Contact:
+    """The contact behind the sender's address (created on first contact). A person writing
+    again clears a failing mark on their address."""
+    address = parsed.sender.email.strip().lower()
     if not address or "@" not in address or address.startswith("@") or address.endswith("@"):
         return contact_get_or_create(kind=IdentityKind.EMAIL, value=UNKNOWN_SENDER, name=_("Unknown sender"))
-    return contact_get_or_create(
-        kind=IdentityKind.EMAIL, value=address[:320], name=parsed.sender.name[:200], language=mailbox.language
+    identity = (
+        ContactIdentity.objects.select_related("contact").filter(kind=IdentityKind.EMAIL, value=address[:320]).first()
     )
+    if identity is None:
+        name = parsed.sender.name[:200] or address.split("@")[0]
+        try:
+            return contact_create(name=name, email=address[:320], language=mailbox.language)
+        except Conflict:  # created meanwhile by another process
+            return contact_get_or_create(kind=IdentityKind.EMAIL, value=address[:320])
+    if identity.failing_since is not None and not auto:
+        identity.failing_since, identity.failure = None, ""
+        identity.save(update_fields=["failing_since", "failure"])
+    return identity.contact
 
 
 def _uploads(parsed: ParsedEmail) -> tuple[list[SimpleUploadedFile], list[dict[str, str]]]:
@@ -683,7 +725,8 @@ def _queue(
         created_at=now,
     )
     KnownMessageId.objects.create(message_id=message_id, ticket=ticket, outbound=outbound)
-    transaction.on_commit(_send_soon)
+    if kind == OutboundKind.REPLY:  # an agent waits for it; acknowledgements go with the next sweep
+        transaction.on_commit(_send_soon)
     return outbound
 
 
@@ -694,6 +737,8 @@ def _send_soon() -> None:
 
 
 def _queue_auto_ack(mailbox: Mailbox, ticket: Ticket, parsed: ParsedEmail, now: datetime) -> None:
+    """An acknowledgement goes to the outbox; its bytes are built when it is sent (_auto_ack_raw),
+    which keeps ingesting fast."""
     to = parsed.sender.email.lower()
     if not mailbox.auto_ack or not mailbox.smtp_url or not to or to == UNKNOWN_SENDER:
         return
@@ -702,6 +747,20 @@ def _queue_auto_ack(mailbox: Mailbox, ticket: Ticket, parsed: ParsedEmail, now: 
     ).count()
     if recent >= AUTO_ACK_LIMIT:
         return
+    _queue(
+        mailbox=mailbox,
+        ticket=ticket,
+        kind=OutboundKind.AUTO_ACK,
+        to=to,
+        raw=b"",
+        message_id=_new_message_id(),
+        message=None,
+        now=now,
+    )
+
+
+def _auto_ack_raw(outbound: OutboundEmail, now: datetime) -> bytes:
+    mailbox, ticket = outbound.mailbox, outbound.ticket
     language = ticket.language or mailbox.language or settings.LANGUAGE_CODE
     with translation.override(language):
         text = mailbox.auto_ack_texts.get(language) or _(
@@ -710,27 +769,16 @@ def _queue_auto_ack(mailbox: Mailbox, ticket: Ticket, parsed: ParsedEmail, now: 
         ) % {"number": ticket.pk}
     if mailbox.signature:
         text = f"{text}\n\n-- \n{mailbox.signature}"
-    message_id = _new_message_id()
-    raw = _build(
+    return _build(
         mailbox=mailbox,
         ticket=ticket,
-        to=to,
+        to=outbound.to_address,
         subject=_ticket_subject(ticket),
         text=text,
         html="",
-        message_id=message_id,
+        message_id=outbound.rfc_message_id,
         now=now,
         auto_submitted=True,
-    )
-    _queue(
-        mailbox=mailbox,
-        ticket=ticket,
-        kind=OutboundKind.AUTO_ACK,
-        to=to,
-        raw=raw,
-        message_id=message_id,
-        message=None,
-        now=now,
     )
 
 
@@ -798,7 +846,10 @@ def outbox_send_due(*, now: datetime, limit: int = 100) -> int:
     """Send what is due in the outbox. Returns how many were sent."""
     sent = 0
     for pk in _claim(now, limit):
-        outbound = OutboundEmail.objects.select_related("mailbox").get(pk=pk)
+        outbound = OutboundEmail.objects.select_related("mailbox", "ticket").get(pk=pk)
+        if not outbound.raw:
+            outbound.raw = _auto_ack_raw(outbound, now)
+            outbound.save(update_fields=["raw"])
         try:
             if not outbound.mailbox.smtp_url:
                 raise transport.TransportError(_("The mailbox has no SMTP server."), temporary=False)

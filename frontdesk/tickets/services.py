@@ -265,6 +265,7 @@ def ticket_create(
     channel: str,
     body_text: str = "",
     body_html: str = "",
+    stripped_text: str = "",
     attachments: Sequence[UploadedFile] = (),
     priority: str = Priority.NORMAL,
     type: str = "",
@@ -341,6 +342,7 @@ def ticket_create(
             author_contact=requester,
             body_text=body_text,
             body_html=body_html,
+            stripped_text=stripped_text,
             created_at=now,
         )
         _store_attachments(message, attachments)
@@ -354,7 +356,7 @@ def _remember_tags(ticket: Ticket, tags: list[Tag]) -> None:
     """`ticket.tags.all()` answers from memory, as after prefetch_related("tags") (adding or
     removing a tag clears it, as it clears a prefetch)."""
     cached = ticket.tags.all()
-    cached._result_cache = sorted(tags, key=lambda tag: tag.name)  # type: ignore[attr-defined]
+    cached._result_cache = sorted(tags, key=lambda tag: tag.name)
     cached._prefetch_done = True  # type: ignore[attr-defined]
     ticket._prefetched_objects_cache = {"tags": cached}  # type: ignore[attr-defined]
 
@@ -585,6 +587,7 @@ def ticket_add_customer_message(
     body_html: str = "",
     attachments: Sequence[UploadedFile] = (),
     channel: str | None = None,
+    stripped_text: str = "",
     reopen_closed: bool = False,
     auto_generated: bool = False,
     now: datetime,
@@ -610,6 +613,7 @@ def ticket_add_customer_message(
         author_contact=contact,
         body_text=body_text,
         body_html=body_html,
+        stripped_text=stripped_text,
         created_at=now,
     )
     _store_attachments(message, attachments)

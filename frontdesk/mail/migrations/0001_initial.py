@@ -95,7 +95,6 @@ class Migration(migrations.Migration):
                 ('sender', models.CharField(blank=True, max_length=320)),
                 ('auto_generated', models.CharField(blank=True, max_length=100)),
                 ('bounce', models.JSONField(blank=True, null=True)),
-                ('stripped_text', models.TextField(blank=True)),
                 ('oversized', models.BooleanField(default=False)),
                 ('withheld_attachments', models.JSONField(blank=True, default=list)),
                 ('duplicate_of', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='mail.inboundemail')),

@@ -484,3 +484,18 @@ def test_structural_garbage_never_raises() -> None:
     ]
     for data in nasty:
         assert isinstance(parse_email(data), ParsedEmail)
+
+
+def test_nul_characters_are_dropped_from_texts_but_not_from_attachment_bytes() -> None:
+    raw = (
+        b"From: A\x00na <ana@example.com>\r\nSubject: Hel\x00lo\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="B"\r\n\r\n'
+        b"--B\r\nContent-Type: text/plain\r\n\r\nBo\x00dy\r\n"
+        b'--B\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="a.bin"\r\n\r\n'
+        b"x\x00y\r\n--B--\r\n"
+    )
+    parsed = parse_email(raw)
+    assert parsed.subject == "Hello"
+    assert parsed.sender.name == "Ana"
+    assert parsed.body_text.strip() == "Body"
+    assert parsed.attachments[0].data == b"x\x00y"

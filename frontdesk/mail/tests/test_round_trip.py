@@ -67,7 +67,8 @@ def test_customer_writes_agent_answers_customer_replies_on_the_same_ticket(
     assert all("FrontdeskStored" in flags for flags in imap_account.flags().values())
     assert mailbox_poll(mailbox=mailbox, now=NOW) == 0
 
-    # The acknowledgement left over SMTP.
+    # The acknowledgement leaves with the next sweep of the outbox.
+    assert outbox_send_due(now=NOW) == 1
     (ack,) = smtp_server.received
     assert ack.rcpt_tos == ["ana@example.com"]
     assert message_from_bytes(ack.data)["Auto-Submitted"] == "auto-replied"
