@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -8,8 +8,7 @@ from frontdesk.core.crypto import encrypt_secret
 from frontdesk.mail.models import InboundEmail, InboundSource, Mailbox
 from frontdesk.mail.services import IngestResult, email_receive
 from frontdesk.tickets.models import Ticket
-
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+from frontdesk.tickets.tests.factories import NOW
 
 
 class MailboxFactory(factory.django.DjangoModelFactory[Mailbox]):

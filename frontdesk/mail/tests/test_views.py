@@ -18,14 +18,9 @@ from frontdesk.mail.services import email_process, mailbox_authenticate, mailbox
 from frontdesk.mail.tests.factories import NOW, MailboxFactory, email_bytes, inbound_email
 from frontdesk.mail.tests.servers import ImapAccount, SmtpServer, free_port
 from frontdesk.tickets.models import Ticket
+from frontdesk.workspace.tests.conftest import client_for
 
 HTMX = {"HX-Request": "true"}
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
