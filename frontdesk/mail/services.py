@@ -357,10 +357,13 @@ def emails_process_waiting(*, now: datetime, older_than: timedelta = timedelta(m
 
 
 def _result(inbound: InboundEmail) -> IngestResult:
+    message = inbound.message_id
+    if inbound.duplicate_of_id is not None:  # the message the first delivery became
+        message = InboundEmail.objects.filter(pk=inbound.duplicate_of_id).values_list("message_id", flat=True).first()
     return IngestResult(
         outcome=inbound.outcome or Outcome.QUARANTINED,
         ticket=inbound.ticket_id,
-        message=inbound.message_id,
+        message=message,
         inbound=inbound.pk,
     )
 
@@ -479,8 +482,9 @@ def _auto_generated(parsed: ParsedEmail) -> str:
 
 def _thread(parsed: ParsedEmail) -> tuple[Ticket | None, str]:
     """The ticket this mail continues, and why; (None, "") for a new conversation."""
-    for address in (*parsed.to, *parsed.cc):
-        match = REPLY_TOKEN.search(address.email)
+    delivered = [parsed.get_header(name) for name in ("delivered-to", "x-original-to", "envelope-to")]
+    for address in [*(a.email for a in (*parsed.to, *parsed.cc)), *delivered]:
+        match = REPLY_TOKEN.search(address)
         if match and hmac.compare_digest(match.group(2).lower(), _token_signature(int(match.group(1)))):
             ticket = Ticket.objects.filter(pk=int(match.group(1))).first()
             if ticket is not None:

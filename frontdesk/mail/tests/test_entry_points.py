@@ -68,7 +68,7 @@ def test_the_pipe_survives_a_kill_between_storing_and_processing(tmp_path: Path)
     assert created["ticket"]
     assert created["message"]
     again = json.loads(_run(data, "mail", "ingest", "--mailbox", "help", stdin=RAW).stdout)
-    assert again == {"outcome": "duplicate", "ticket": created["ticket"], "message": None}
+    assert again == {"outcome": "duplicate", "ticket": created["ticket"], "message": created["message"]}
 
     counts = _python(
         data,

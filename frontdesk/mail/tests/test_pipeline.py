@@ -86,6 +86,9 @@ def test_replies_thread_by_reply_token_subject_token_and_in_reply_to(mailbox: Ma
     by_subject = ingest(mailbox, mail(subject=f"About my booking [#{ticket.pk}]"))
     by_address = ingest(mailbox, mail(subject="hello", to=reply_address(mailbox, ticket)))
     forged = ingest(mailbox, mail(subject="hello", to=f"help+t{ticket.pk}-0000000000@hotel.test"))
+    # Delivered to the reply address though the To header names someone else (a Bcc, an alias).
+    bcc = ingest(mailbox, mail(subject="hi", headers={"Delivered-To": reply_address(mailbox, ticket)}))
+    assert bcc.ticket == ticket.pk
 
     assert {by_header.ticket, by_subject.ticket, by_address.ticket} == {ticket.pk}
     reasons = [InboundEmail.objects.get(pk=r.inbound).thread_reason for r in (by_header, by_subject, by_address)]
@@ -102,7 +105,7 @@ def test_the_same_message_twice_is_a_duplicate_but_same_id_other_content_is_not(
     other = ingest(mailbox, mail(message_id="<same@example.com>", body="Something else entirely"))
     assert again.outcome == "duplicate"
     assert again.ticket == first.ticket
-    assert again.message is None
+    assert again.message == first.message
     assert other.outcome in ("created", "appended")
     assert other.message not in (None, first.message)
     assert InboundEmail.objects.count() == 3
