@@ -22,6 +22,7 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django.core.management.color import no_style
 from django.db import connection, transaction
+from django.db.models import NOT_PROVIDED
 
 from bench import DATASET_VERSION
 from frontdesk.accounts.models import Contact, ContactIdentity, Organisation, Role, Team, User
@@ -385,10 +386,25 @@ def _booking_channel(rng: random.Random, stage: str, channel: str) -> str:
 
 
 def _insert(model: Any, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
+    """Rows straight into the model's table. Required columns the builder does not know (a field
+    added since) get the field's default, so a schema change does not break the builder."""
     table = model._meta.db_table
     rows = list(rows)
     if not rows:
         return
+    missing = [
+        field
+        for field in model._meta.concrete_fields
+        if field.column not in columns
+        and not field.null
+        and not field.primary_key
+        and not getattr(field, "generated", False)
+        and field.db_default is NOT_PROVIDED
+    ]
+    if missing:
+        defaults = tuple(field.get_db_prep_save(field.get_default(), connection) for field in missing)
+        columns = [*columns, *(field.column for field in missing)]
+        rows = [(*row, *defaults) for row in rows]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]

@@ -1,26 +1,46 @@
-"""Django's ASGI handler with a fixed pool of request threads.
+"""Django's ASGI handler with a fixed pool of request threads and a synchronous middleware chain.
 
 Django runs each ASGI request's synchronous code (middleware, views, the ORM) in a
 new thread (a fresh `ThreadSensitiveContext` per request). A new thread means a new
 database connection every request — for SQLite, opening the file, setting the
 pragmas and registering Django's SQL functions, about 2 ms of a 4 ms request. Here
 each request borrows one of `threads` long-lived single-thread executors instead,
-so connections persist (CONN_MAX_AGE) and no thread is started per request.
+so connections persist (CONN_MAX_AGE) and no thread is started per request
+(decision 0008).
+
+Django also builds its middleware chain for async use under ASGI: the chain is
+entered from the event loop, a synchronous middleware is run through
+`sync_to_async`, the view handler is reached again through `async_to_sync` and the
+(synchronous) view through `sync_to_async` once more — every request crosses
+between the event loop and its thread five or more times. Every view and
+middleware of Frontdesk is synchronous, so the chain here is built as under WSGI
+and each request crosses three times: the request-started signal, the whole
+request (middleware, view, ORM) in one call, and closing the response. Sending the
+response stays on the event loop. (Decision 0011.)
 """
 
 import asyncio
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from asgiref.sync import ThreadSensitiveContext
-from django.core.handlers.asgi import ASGIHandler
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers import base
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.http import FileResponse, HttpResponseBase
+from django.urls import set_script_prefix
 
 
 class PooledASGIHandler(ASGIHandler):
     def __init__(self, *, threads: int) -> None:
-        super().__init__()
+        base.BaseHandler.__init__(self)  # not ASGIHandler's: that builds the chain for async use
+        self.load_middleware(is_async=False)
         self.threads = threads
         self._free: asyncio.Queue[ThreadPoolExecutor] | None = None
+        self._respond = sync_to_async(self._get_response_in_thread, thread_sensitive=True)
+        self._close = sync_to_async(self._close_response, thread_sensitive=True)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -32,6 +52,47 @@ class PooledASGIHandler(ASGIHandler):
                 await self.handle(scope, receive, send)
         finally:
             free.put_nowait(executor)
+
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """ASGIHandler.handle with the request's synchronous part in one call to its thread."""
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        set_script_prefix(get_script_prefix(scope))
+        response = await self._respond(scope, body_file)
+        if response.streaming:
+            await self._send_streaming(response, receive, send)
+        else:
+            await self.send_response(response, send)  # after a disconnect, the server drops it
+        await self._close(response)
+        body_file.close()
+
+    def _get_response_in_thread(self, scope: dict[str, Any], body_file: Any) -> HttpResponseBase:
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, response = self.create_request(scope, body_file)
+        if request is not None:
+            response = self.get_response(request)
+        assert response is not None
+        response._handler_class = self.__class__  # type: ignore[attr-defined]  # as ASGIHandler does
+        if isinstance(response, FileResponse):
+            response.block_size = self.chunk_size  # the ASGI server chunks the body itself
+        return response
+
+    async def _send_streaming(self, response: HttpResponseBase, receive: Any, send: Any) -> None:
+        """A stream stops when the client goes away, as in ASGIHandler.handle."""
+        sending = asyncio.create_task(self.send_response(response, send))
+        listening = asyncio.create_task(self.listen_for_disconnect(receive))
+        await asyncio.wait([sending, listening], return_when=asyncio.FIRST_COMPLETED)
+        for task in (listening, sending):
+            if not task.done():
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, RequestAborted):
+                await task
+
+    @staticmethod
+    def _close_response(response: HttpResponseBase) -> None:
+        response.close()  # request_finished: the thread's connection is checked and kept or closed
 
     def _pool(self) -> "asyncio.Queue[ThreadPoolExecutor]":
         if self._free is None:  # made on first use, inside the server's event loop

@@ -255,6 +255,39 @@ def test_create_by_email_reuses_the_known_contact(api: Client) -> None:
     assert Ticket.objects.get(pk=response.json()["id"]).requester == contact
 
 
+def test_create_answers_the_ticket_as_reading_it_does(api: Client) -> None:
+    organisation = OrganisationFactory.create(name="Baltic Stays")
+    ContactFactory.create(email="guest@example.com", organisation=organisation)
+    Tag.objects.create(name="late")
+
+    created = api.post(
+        "/api/v1/tickets",
+        {"subject": "Keys", "requester_email": "guest@example.com", "tags": ["late", "keys"]},
+        content_type=JSON,
+    )
+
+    assert created.json()["organisation"] == {"id": organisation.pk, "name": "Baltic Stays"}
+    assert created.json()["tags"] == ["keys", "late"]
+    assert created.json() == api.get(f"/api/v1/tickets/{created.json()['id']}").json()
+
+
+def test_create_runs_a_fixed_number_of_queries(
+    api: Client, admin: User, django_assert_max_num_queries: DjangoAssertNumQueries
+) -> None:
+    ContactFactory.create(email="guest@example.com", organisation=OrganisationFactory.create())
+    team = TeamFactory.create(members=[admin])
+    Tag.objects.create(name="late")
+    api.get("/api/v1/tickets?limit=1")  # the token's first use is recorded once
+    payload = {"subject": "Keys", "requester_email": "guest@example.com", "team": team.pk, "tags": ["late"]}
+
+    # token, contact with organisation, team, tags; then the transaction (a savepoint
+    # inside the test's): ticket, its tag, first message, audit event. The answer needs no query.
+    with django_assert_max_num_queries(10):
+        response = api.post("/api/v1/tickets", payload, content_type=JSON)
+
+    assert response.status_code == 201
+
+
 @pytest.mark.parametrize(
     "requester", [{}, {"requester": 1, "requester_email": "two@example.com"}], ids=["neither", "both"]
 )

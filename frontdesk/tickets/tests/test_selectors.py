@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pytest_django import DjangoAssertNumQueries
 
 from frontdesk.accounts.models import Role, User
 from frontdesk.accounts.tests.factories import ContactFactory, TeamFactory, UserFactory
@@ -10,6 +11,7 @@ from frontdesk.tickets.selectors import (
     TicketFilters,
     access_ticket,
     count_capped,
+    requester_other_tickets,
     ticket_list,
     ticket_page,
     view_counts,
@@ -34,8 +36,36 @@ def test_agent_sees_own_teams_assigned_and_unrouted_tickets_only() -> None:
     found = set(ticket_list(user=agent, filters=TicketFilters()))
 
     assert found == set(visible)
+    assert [access_ticket(agent, ticket.pk) for ticket in visible] == visible
     with pytest.raises(NotFound):
         access_ticket(agent, hidden.pk)
+
+
+def test_requester_other_tickets_are_the_visible_ones_newest_first() -> None:
+    agent = UserFactory.create()
+    mine, other = TeamFactory.create(members=[agent]), TeamFactory.create()
+    requester = ContactFactory.create()
+    ticket = TicketFactory.create(team=mine, requester=requester, last_activity_at=NOW)
+    older = TicketFactory.create(team=None, requester=requester, last_activity_at=NOW - timedelta(days=2))
+    newer = TicketFactory.create(team=other, assignee=agent, requester=requester, last_activity_at=NOW)
+    TicketFactory.create(team=other, requester=requester)  # not visible to the agent
+    TicketFactory.create(team=mine)  # someone else's
+
+    others = requester_other_tickets(user=agent, ticket=ticket)
+
+    assert [(t.pk, t.subject, t.status) for t in others] == [
+        (newer.pk, newer.subject, newer.status),
+        (older.pk, older.subject, older.status),
+    ]
+
+
+def test_ticket_page_reads_run_one_query_each(django_assert_num_queries: DjangoAssertNumQueries) -> None:
+    agent = UserFactory.create()
+    ticket = TicketFactory.create(team=TeamFactory.create(members=[agent]))
+
+    with django_assert_num_queries(2):
+        access_ticket(agent, ticket.pk)
+        requester_other_tickets(user=agent, ticket=ticket)
 
 
 def test_supervisor_sees_every_ticket() -> None:
@@ -109,9 +139,10 @@ def _walk(user: User, filters: TicketFilters, size: int) -> list[Ticket]:
     return seen
 
 
+@pytest.mark.parametrize("team", [None, 0, 2], ids=["any-team", "own-team", "other-team"])
 @pytest.mark.parametrize("role", [Role.AGENT, Role.SUPERVISOR])
 @pytest.mark.parametrize("view", ["my-unanswered", "unassigned", "open", "pending", "needs-manager", "all"])
-def test_paging_by_index_ranges_gives_exactly_the_single_query_list(role: str, view: str) -> None:
+def test_paging_by_index_ranges_gives_exactly_the_single_query_list(role: str, view: str, team: int | None) -> None:
     user = UserFactory.create(role=role)
     teams = [TeamFactory.create(members=[user]), TeamFactory.create(members=[user]), TeamFactory.create()]
     statuses = ["new", "open", "pending", "on_hold", "solved"]
@@ -124,7 +155,7 @@ def test_paging_by_index_ranges_gives_exactly_the_single_query_list(role: str, v
             needs_manager=i % 7 == 0,
             last_activity_at=NOW + timedelta(minutes=i % 6),  # ties on activity, broken by id
         )
-    filters = TicketFilters(view=view)
+    filters = TicketFilters(view=view, team=None if team is None else teams[team].pk)
 
     assert _walk(user, filters, size=3) == list(ticket_list(user=user, filters=filters))
 
