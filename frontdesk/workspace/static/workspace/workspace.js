@@ -232,6 +232,13 @@
   document.querySelectorAll("[data-shortcuts-open]").forEach(function (button) {
     button.addEventListener("click", openHelp);
   });
+  // Closed, the dialog may leave the focus on its Close button, where Enter would press
+  // that button instead of opening the selected ticket.
+  if (dialog) {
+    dialog.addEventListener("close", function () {
+      if (dialog.contains(document.activeElement)) document.activeElement.blur();
+    });
+  }
 
   function isTyping(target) {
     return target instanceof HTMLElement &&
