@@ -232,13 +232,7 @@
   document.querySelectorAll("[data-shortcuts-open]").forEach(function (button) {
     button.addEventListener("click", openHelp);
   });
-  // Closed, the dialog may leave the focus on its Close button, where Enter would press
-  // that button instead of opening the selected ticket.
-  if (dialog) {
-    dialog.addEventListener("close", function () {
-      if (dialog.contains(document.activeElement)) document.activeElement.blur();
-    });
-  }
+
 
   function isTyping(target) {
     return target instanceof HTMLElement &&
@@ -261,7 +255,10 @@
       return;
     }
     if (isTyping(target) || event.ctrlKey || event.metaKey || event.altKey) return;
-    if (event.key === "Enter" && target instanceof Element && target.closest("a, button, summary")) return;
+    // Enter on a link or button presses it; but a closed dialog may leave the focus on its
+    // Close button, and there Enter opens the selected ticket.
+    if (event.key === "Enter" && target instanceof Element && target.closest("a, button, summary") &&
+        !target.closest("dialog:not([open])")) return;
     if (dialog && dialog.open) return;
 
     if (pendingG) {
