@@ -11,4 +11,4 @@ class MailConfig(AppConfig):
         from frontdesk.mail.services import outbound_queue_reply
         from frontdesk.tickets.events import MessageAdded
 
-        subscribe(MessageAdded, outbound_queue_reply)
+        subscribe(MessageAdded, outbound_queue_reply, atomic=False)

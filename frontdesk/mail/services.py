@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
@@ -155,6 +156,7 @@ def mailbox_create(
         auto_ack=auto_ack,
         created_at=now,
     )
+    _forget_addresses()
     return mailbox, secret
 
 
@@ -290,58 +292,89 @@ def email_process(*, inbound_id: int, now: datetime, force: bool = False) -> Ing
         inbound = InboundEmail.objects.select_for_update().select_related("mailbox").get(pk=inbound_id)
         if inbound.status == InboundStatus.PROCESSED or (inbound.status == InboundStatus.QUARANTINED and not force):
             return _result(inbound)
-        return _process_stored(inbound, None, now, force=force)
+        try:
+            with transaction.atomic():
+                _check_size(inbound, force=force)
+                with inbound.raw.open("rb") as stored:
+                    raw = stored.read()
+                parsed = parse_email(raw)
+                _describe(inbound, parsed, raw)
+                _process(inbound, parsed, now, earlier=_earlier_delivery(inbound))
+                inbound.save()
+        except Exception as exc:  # anything: the message must stay, visible, and retryable
+            inbound = InboundEmail.objects.get(pk=inbound_id)  # without what the rolled-back work set
+            _quarantine(inbound, exc, now)
+            inbound.save()
+        return _result(inbound)
 
 
 def email_ingest(*, mailbox: Mailbox, raw: bytes, source: str, now: datetime) -> IngestResult:
-    """Receive and process one message: the pipe command, the HTTP endpoint and the IMAP poller use this."""
-    inbound, new = _receive(mailbox, raw, source, now)
-    if not new:  # stored by an attempt that died; another process may be at it too
-        return email_process(inbound_id=inbound.pk, now=now)
-    inbound.mailbox = mailbox
-    return _process_stored(inbound, raw, now, force=False)
+    """Store and process one message: the pipe command and the HTTP endpoint.
 
-
-def _process_stored(inbound: InboundEmail, raw: bytes | None, now: datetime, *, force: bool) -> IngestResult:
+    Their sender keeps the message until we answer, so the bytes are written to the
+    file storage first and the row that records them is committed with the ticket it
+    became, in one transaction (parsing runs before it, holding no lock). A process that
+    dies half-way leaves at most an unreferenced file; the sender delivers again.
+    """
+    sha256 = hashlib.sha256(raw).hexdigest()
+    oversized = len(raw) > mailbox.max_message_bytes
+    parsed = parse_email(raw) if not oversized else None
+    inbound = InboundEmail(
+        mailbox=mailbox, source=source, sha256=sha256, size=len(raw), received_at=now, oversized=oversized
+    )
+    if parsed is not None:
+        _describe(inbound, parsed, raw)
+    known = _deliveries(inbound)
+    waiting = next((e for e in known if e.status == InboundStatus.RECEIVED and e.sha256 == sha256), None)
+    if waiting is not None:  # stored by an attempt that died (email_receive); another process may be at it
+        return email_process(inbound_id=waiting.pk, now=now)
+    inbound.raw.name = _store_raw(raw, sha256)
     try:
         with transaction.atomic():
-            if inbound.oversized and not force:
-                raise ValidationError(
-                    _("The message is %(size)s bytes; the mailbox takes at most %(limit)s.")
-                    % {"size": f"{inbound.size:,}", "limit": f"{inbound.mailbox.max_message_bytes:,}"}
-                )
-            if raw is None:
-                with inbound.raw.open("rb") as stored:
-                    raw = stored.read()
-            _process(inbound, raw, now)
-            inbound.attempts += 1
-            inbound.processed_at = now
-            inbound.save()
-    except Exception as exc:  # anything: the message must stay, visible, and retryable
-        logger.exception("mail.quarantined", extra={"inbound": inbound.pk})
-        error = exc.message if isinstance(exc, FrontdeskError) else f"{type(exc).__name__}: {exc}"
-        inbound = InboundEmail.objects.get(pk=inbound.pk)  # without what the rolled-back work set
-        _describe(inbound)
-        inbound.status = InboundStatus.QUARANTINED
-        inbound.outcome = Outcome.QUARANTINED
-        inbound.error = error[:2000]
-        inbound.attempts += 1
-        inbound.processed_at = now
-        inbound.save()
+            _check_size(inbound, force=False)
+            assert parsed is not None
+            earlier = next((e for e in known if e.outcome in (Outcome.CREATED, Outcome.APPENDED)), None)
+            _process(inbound, parsed, now, earlier=earlier)
+            inbound.save(force_insert=True)
+    except Exception as exc:  # the message must stay, visible, and retryable
+        inbound.pk = None
+        _quarantine(inbound, exc, now)
+        inbound.save(force_insert=True)
     return _result(inbound)
 
 
-def _describe(inbound: InboundEmail) -> None:
-    """Sender, subject and Message-ID from the head of the stored message, so that admins can
-    tell failed e-mails apart."""
-    try:
-        with inbound.raw.open("rb") as stored:
-            head = parse_email(stored.read(64 * 1024))
-    except OSError:
-        return
-    inbound.subject = head.subject[:300]
-    inbound.sender = head.sender.email[:320]
-    inbound.rfc_message_id = head.message_id[:998]
+def _check_size(inbound: InboundEmail, *, force: bool) -> None:
+    if inbound.oversized and not force:
+        raise ValidationError(
+            _("The message is %(size)s bytes; the mailbox takes at most %(limit)s.")
+            % {"size": f"{inbound.size:,}", "limit": f"{inbound.mailbox.max_message_bytes:,}"}
+        )
+
+
+def _describe(inbound: InboundEmail, parsed: ParsedEmail, raw: bytes) -> None:
+    """What the message says of itself: for threading, duplicates, and the admins' list."""
+    inbound.rfc_message_id = parsed.message_id[:998]
+    inbound.content_sha256 = _content_digest(raw)
+    inbound.subject = parsed.subject[:300]
+    inbound.sender = parsed.sender.email[:320]
+
+
+def _quarantine(inbound: InboundEmail, exc: Exception, now: datetime) -> None:
+    """Mark the row failed, with the error, and what its head says when nothing was read yet."""
+    logger.exception("mail.quarantined", extra={"inbound": inbound.pk, "sha256": inbound.sha256})
+    if not inbound.subject and not inbound.sender:
+        try:
+            with inbound.raw.open("rb") as stored:
+                head = stored.read(64 * 1024)
+            _describe(inbound, parse_email(head), head)
+        except OSError:
+            pass
+    inbound.status = InboundStatus.QUARANTINED
+    inbound.outcome = Outcome.QUARANTINED
+    inbound.error = (exc.message if isinstance(exc, FrontdeskError) else f"{type(exc).__name__}: {exc}")[:2000]
+    inbound.ticket = inbound.message = inbound.duplicate_of = None
+    inbound.attempts += 1
+    inbound.processed_at = now
 
 
 def emails_process_waiting(*, now: datetime, older_than: timedelta = timedelta(minutes=1), batch: int = 200) -> int:
@@ -368,13 +401,11 @@ def _result(inbound: InboundEmail) -> IngestResult:
     )
 
 
-def _process(inbound: InboundEmail, raw: bytes, now: datetime) -> None:
+def _process(inbound: InboundEmail, parsed: ParsedEmail, now: datetime, *, earlier: InboundEmail | None) -> None:
+    """Thread a described message (see _describe) onto a ticket, given its earlier delivery if any."""
     mailbox = inbound.mailbox
-    parsed = parse_email(raw)
-    inbound.rfc_message_id = parsed.message_id[:998]
-    inbound.content_sha256 = _content_digest(raw)
-    inbound.subject = parsed.subject[:300]
-    inbound.sender = parsed.sender.email[:320]
+    inbound.attempts += 1
+    inbound.processed_at = now
     inbound.auto_generated = _auto_generated(parsed)[:100]
     if parsed.bounce is not None:
         b = parsed.bounce
@@ -387,8 +418,6 @@ def _process(inbound: InboundEmail, raw: bytes, now: datetime) -> None:
         }
     inbound.status = InboundStatus.PROCESSED
     inbound.error = ""
-
-    earlier = _earlier_delivery(inbound)
     if earlier is not None:
         inbound.outcome = Outcome.DUPLICATE
         inbound.duplicate_of = earlier
@@ -451,21 +480,42 @@ def _process(inbound: InboundEmail, raw: bytes, now: datetime) -> None:
         _queue_auto_ack(mailbox, ticket, parsed, now)
 
 
+def _deliveries(inbound: InboundEmail) -> list[InboundEmail]:
+    """Earlier rows of the same message in the same mailbox: the same bytes, or the same
+    Message-ID with the same content (copies that came another way). Oldest first."""
+    key = {"rfc_message_id": inbound.rfc_message_id} if inbound.rfc_message_id else {"sha256": inbound.sha256}
+    rows = InboundEmail.objects.filter(mailbox_id=inbound.mailbox_id, **key).order_by("pk")
+    return [
+        row
+        for row in rows.only("pk", "sha256", "content_sha256", "status", "outcome", "ticket_id")
+        if row.outcome != Outcome.DUPLICATE
+        and (row.sha256 == inbound.sha256 or row.content_sha256 == inbound.content_sha256)
+    ]
+
+
 def _earlier_delivery(inbound: InboundEmail) -> InboundEmail | None:
-    """The same message delivered before: same mailbox, same Message-ID (or bytes), same content."""
-    same: dict[str, str] = (
-        {"rfc_message_id": inbound.rfc_message_id, "content_sha256": inbound.content_sha256}
-        if inbound.rfc_message_id
-        else {"sha256": inbound.sha256}
-    )
-    return (
-        InboundEmail.objects.filter(
-            mailbox_id=inbound.mailbox_id, outcome__in=(Outcome.CREATED, Outcome.APPENDED), **same
-        )
-        .order_by("pk")
-        .only("pk", "ticket_id")
-        .first()
-    )
+    """The earlier delivery a stored message duplicates, if any."""
+    done = (Outcome.CREATED, Outcome.APPENDED)
+    return next((e for e in _deliveries(inbound) if e.pk != inbound.pk and e.outcome in done), None)
+
+
+_own_addresses: tuple[float, frozenset[str]] = (0.0, frozenset())
+
+
+def _our_addresses() -> frozenset[str]:
+    """Every mailbox's address, read again every 30 seconds (and by this process whenever
+    it changes a mailbox): mail from one of them is our own, coming back."""
+    global _own_addresses
+    expires, addresses = _own_addresses
+    if time.monotonic() >= expires:
+        addresses = frozenset(Mailbox.objects.values_list("address", flat=True))
+        _own_addresses = (time.monotonic() + 30, addresses)
+    return addresses
+
+
+def _forget_addresses() -> None:
+    global _own_addresses
+    _own_addresses = (0.0, frozenset())
 
 
 def _auto_generated(parsed: ParsedEmail) -> str:
@@ -473,7 +523,7 @@ def _auto_generated(parsed: ParsedEmail) -> str:
     if parsed.auto_generated:
         return parsed.auto_generated
     sender = parsed.sender.email.lower()
-    if sender and Mailbox.objects.filter(address=sender).exists():
+    if sender and sender in _our_addresses():
         return "sender: our own mailbox"
     if parsed.message_id.lower().endswith("@" + settings.FRONTDESK_MAIL_ID_DOMAIN):
         return "message-id: ours"
@@ -786,11 +836,16 @@ def _auto_ack_raw(outbound: OutboundEmail, now: datetime) -> bytes:
     )
 
 
-@transaction.atomic
 def outbound_queue_reply(event: MessageAdded) -> None:
-    """Handler: an agent's public reply on an e-mail ticket goes to the outbox."""
+    """Handler (outside a transaction, so that a customer's message costs none): an agent's
+    public reply on an e-mail ticket goes to the outbox."""
     if event.kind != MessageKind.REPLY or event.from_customer:
         return
+    with transaction.atomic():
+        _queue_reply(event)
+
+
+def _queue_reply(event: MessageAdded) -> None:
     message = Message.objects.select_related("ticket", "author_agent").get(pk=event.message_id)
     ticket = message.ticket
     if OutboundEmail.objects.filter(message=message).exists():
