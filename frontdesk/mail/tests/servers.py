@@ -21,6 +21,7 @@ import grp
 import imaplib
 import ipaddress
 import itertools
+import logging
 import os
 import pwd
 import re
@@ -50,6 +51,9 @@ from frontdesk.mail.transport import ServerUrl
 
 DOVECOT = Path("/usr/sbin/dovecot")
 LOOPBACK = "127.0.0.1"
+# aiosmtpd logs every session from its own thread, which may outlive the test whose
+# captured output the log handler writes to.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 LEGACY_LOOPBACK = "127.0.0.2"  # Dovecot without MOVE and UIDPLUS on this address
 SMTP_USER, SMTP_PASSWORD = "mailer", "smtp-secret"
 SMTP_UTF8_PASSWORD = "smtp-Grüße"  # also accepted for SMTP_USER
