@@ -494,3 +494,16 @@ def test_download_raw_gives_the_exact_bytes_received(admin_client: Client, mailb
     assert response["Content-Type"] == "message/rfc822"
     assert response["Content-Disposition"] == f'attachment; filename="email-{email.pk}.eml"'
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.django_db
+def test_the_django_admin_lists_mail_without_secrets() -> None:
+    superuser = UserFactory.create(role=Role.ADMIN)  # admins are staff
+    mailbox = MailboxFactory.create(smtp_url="smtp://mailer@smtp.example", smtp_password="hunter2-secret")
+    inbound_email(mailbox, email_bytes())
+    client = client_for(superuser)
+    for url in ("/admin/mail/mailbox/", f"/admin/mail/mailbox/{mailbox.pk}/change/", "/admin/mail/inboundemail/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert b"hunter2" not in response.content
+        assert mailbox.smtp_password.encode() not in response.content
