@@ -35,7 +35,13 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-CORPUS = Path(os.environ.get("FRONTDESK_MAIL_CORPUS", str(ROOT.parent / "shared" / "mail-corpus")))
+CORPUS = Path(
+    os.environ.get("FRONTDESK_MAIL_CORPUS")
+    or next(
+        (str(p) for p in (ROOT.parent / "shared" / "mail-corpus", Path("/work/shared/mail-corpus")) if p.is_dir()),
+        str(ROOT.parent / "shared" / "mail-corpus"),
+    )
+)
 POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 DATABASE = "frontdesk_bench_mail"
 MAILBOX = "bench"

@@ -13,11 +13,19 @@ from frontdesk.mail.parsing import ParsedEmail, parse_email
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
+# Where the workplace keeps it when a checkout is not beside it (CI's clean checkouts).
+WORKPLACE_CORPUS = Path("/work/shared/mail-corpus")
+
+
 def corpus_root() -> Path | None:
-    """The corpus folder: $FRONTDESK_MAIL_CORPUS, else <repo root>/../shared/mail-corpus."""
+    """The corpus folder: $FRONTDESK_MAIL_CORPUS, else shared/mail-corpus beside the repository
+    (or beside one of its parent folders), else the workplace's."""
     configured = os.environ.get("FRONTDESK_MAIL_CORPUS")
-    root = Path(configured) if configured else REPO_ROOT.parent / "shared" / "mail-corpus"
-    return root if (root / "INDEX.csv").is_file() else None
+    if configured:
+        candidates = [Path(configured)]
+    else:
+        candidates = [folder / "shared" / "mail-corpus" for folder in REPO_ROOT.parents] + [WORKPLACE_CORPUS]
+    return next((root for root in candidates if (root / "INDEX.csv").is_file()), None)
 
 
 def require_corpus() -> Path:
