@@ -12,29 +12,26 @@ logger = logging.getLogger(__name__)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    """Read one RFC 5322 message on stdin; print what became of it as one JSON line."""
+    """Read one RFC 5322 message on stdin; print what became of it as one JSON line.
+
+    Exit 0 once it is stored (even when it could only be quarantined); 75 when it is not,
+    so that the MTA keeps it and delivers it again."""
     raw = sys.stdin.buffer.read()
     try:
         from django.utils import timezone
 
         from frontdesk.mail.models import InboundSource, Mailbox
-        from frontdesk.mail.services import email_process, email_receive
+        from frontdesk.mail.services import email_ingest
 
         mailbox = Mailbox.objects.filter(name=args.mailbox).first()
         if mailbox is None:
             print(f"error: no mailbox named {args.mailbox!r}", file=sys.stderr)
             return EX_TEMPFAIL  # the message stays with the MTA until the mailbox exists
-        inbound = email_receive(mailbox=mailbox, raw=raw, source=InboundSource.PIPE, now=timezone.now())
+        result = email_ingest(mailbox=mailbox, raw=raw, source=InboundSource.PIPE, now=timezone.now())
     except Exception as exc:  # not stored: the MTA must keep it and try again
         logger.exception("mail.ingest.not_stored")
         print(f"error: the message could not be stored: {exc}", file=sys.stderr)
         return EX_TEMPFAIL
-    try:
-        result = email_process(inbound_id=inbound.pk, now=timezone.now())
-    except Exception:  # stored, so the MTA is done; the periodic job processes it later
-        logger.exception("mail.ingest.not_processed")
-        print(json.dumps({"outcome": "received", "ticket": None, "message": None}))
-        return 0
     print(json.dumps(result.as_dict()))
     return 0
 

@@ -1,11 +1,13 @@
 """Every write of the e-mail channel: mailboxes, the inbound pipeline, the outbox.
 
-Inbound mail takes two steps, so that nothing is lost when a process dies:
-`email_receive` stores the raw bytes and commits; `email_process` parses them,
-threads them onto a ticket and records the outcome, in one transaction that
-either happens whole or not at all (and then the message is quarantined, with
-its bytes, for an admin to retry). Processing an already-processed message
-only reports what happened the first time.
+Nothing is lost when a process dies (decision 0010): the raw bytes are written to the
+file storage before anything else. The IMAP poller then commits the row that records
+them (`email_receive`), marks the message on the server, and processes it
+(`email_process`); the pipe and HTTP paths, whose sender keeps the message until we
+answer, commit the row together with the ticket it became (`email_ingest`). Processing
+happens whole or not at all; what fails is quarantined, with its bytes, for an admin
+to retry. Processing an already-processed message only reports what happened the first
+time.
 """
 
 import hashlib
@@ -33,7 +35,7 @@ from django.utils.translation import gettext as _
 
 from frontdesk.accounts.models import Contact, ContactIdentity, IdentityKind, Role, Team, User
 from frontdesk.accounts.services import contact_create, contact_get_or_create
-from frontdesk.core.crypto import encrypt_secret
+from frontdesk.core.crypto import decrypt_secret, encrypt_secret
 from frontdesk.core.errors import Conflict, FrontdeskError, NotFound, ValidationError
 from frontdesk.core.services import require_role
 from frontdesk.mail import transport
@@ -106,6 +108,12 @@ def _server_url(url: str, field: str) -> tuple[str, str]:
     if not parsed.scheme.startswith(kind):
         raise ValidationError(_("This is not an %(kind)s URL.") % {"kind": kind.upper()}, field=field)
     return parsed.redacted(), encrypt_secret(parsed.password) if parsed.password else ""
+
+
+def _server(url: str, encrypted_password: str) -> transport.ServerUrl:
+    """A stored server URL with its password decrypted."""
+    server = transport.parse_server_url(url)
+    return server.with_password(decrypt_secret(encrypted_password)) if encrypted_password else server
 
 
 def _inbound_digest(secret: str) -> str:
@@ -241,21 +249,16 @@ def _content_digest(raw: bytes) -> str:
 
 
 def email_receive(*, mailbox: Mailbox, raw: bytes, source: str, now: datetime) -> InboundEmail:
-    """Store the raw bytes, unchanged, and commit. Nothing else.
+    """Store the raw bytes, unchanged, and commit the row that records them. Nothing else.
 
     The same bytes still waiting from an earlier attempt (a process died before
     processing them) are not stored twice: that row is returned.
     """
-    return _receive(mailbox, raw, source, now)[0]
-
-
-def _receive(mailbox: Mailbox, raw: bytes, source: str, now: datetime) -> tuple[InboundEmail, bool]:
-    """The stored row, and whether it is new (so that no other process knows of it yet)."""
     sha256 = hashlib.sha256(raw).hexdigest()
     waiting = InboundEmail.objects.filter(mailbox=mailbox, sha256=sha256, status=InboundStatus.RECEIVED).first()
     if waiting is not None:
-        return waiting, False
-    inbound = InboundEmail.objects.create(
+        return waiting
+    return InboundEmail.objects.create(
         mailbox=mailbox,
         source=source,
         raw=_store_raw(raw, sha256),
@@ -264,7 +267,6 @@ def _receive(mailbox: Mailbox, raw: bytes, source: str, now: datetime) -> tuple[
         received_at=now,
         oversized=len(raw) > mailbox.max_message_bytes,
     )
-    return inbound, True
 
 
 def _store_raw(raw: bytes, sha256: str) -> str:
@@ -912,11 +914,7 @@ def outbox_send_due(*, now: datetime, limit: int = 100) -> int:
         try:
             if not outbound.mailbox.smtp_url:
                 raise transport.TransportError(_("The mailbox has no SMTP server."), temporary=False)
-            url = transport.parse_server_url(outbound.mailbox.smtp_url)
-            if outbound.mailbox.smtp_password:
-                from frontdesk.core.crypto import decrypt_secret
-
-                url = url.with_password(decrypt_secret(outbound.mailbox.smtp_password))
+            url = _server(outbound.mailbox.smtp_url, outbound.mailbox.smtp_password)
             transport.smtp_send(
                 url, sender=outbound.sender, recipients=outbound.recipients, message=bytes(outbound.raw)
             )
@@ -951,30 +949,13 @@ def _sending_failed(outbound: OutboundEmail, error: str, temporary: bool, now: d
     )
 
 
-def outbound_retry(*, outbound: OutboundEmail, actor: User | None, now: datetime) -> OutboundEmail:
-    """Send a failed message again."""
-    require_role(actor, {Role.ADMIN, Role.SUPERVISOR, Role.AGENT}, "resend e-mail")
-    if outbound.status not in (OutboundStatus.FAILED, OutboundStatus.BOUNCED):
-        raise Conflict(_("Only a failed e-mail can be sent again."), field="status")
-    outbound.status = OutboundStatus.PENDING
-    outbound.next_attempt_at = now
-    outbound.attempts = 0
-    outbound.save(update_fields=["status", "next_attempt_at", "attempts"])
-    transaction.on_commit(_send_soon)
-    return outbound
-
-
 # --- IMAP ----------------------------------------------------------------------------
 
 
 def mailbox_poll(*, mailbox: Mailbox, now: datetime, limit: int = 100) -> int:
     """Fetch new mail from the mailbox's IMAP server: store each message, then mark it on
     the server, then process it. A connection failure backs off (1, 2, 4 … 60 minutes)."""
-    from frontdesk.core.crypto import decrypt_secret
-
-    url = transport.parse_server_url(mailbox.imap_url)
-    if mailbox.imap_password:
-        url = url.with_password(decrypt_secret(mailbox.imap_password))
+    url = _server(mailbox.imap_url, mailbox.imap_password)
     stored = 0
     try:
         with transport.ImapClient(url) as client:
