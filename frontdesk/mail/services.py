@@ -258,15 +258,19 @@ def email_receive(*, mailbox: Mailbox, raw: bytes, source: str, now: datetime) -
     waiting = InboundEmail.objects.filter(mailbox=mailbox, sha256=sha256, status=InboundStatus.RECEIVED).first()
     if waiting is not None:
         return waiting
-    return InboundEmail.objects.create(
+    inbound = InboundEmail(
         mailbox=mailbox,
         source=source,
-        raw=_store_raw(raw, sha256),
         sha256=sha256,
         size=len(raw),
         received_at=now,
         oversized=len(raw) > mailbox.max_message_bytes,
     )
+    # Described now, so that a later delivery of the same message finds this row (email_ingest).
+    _describe(inbound, parse_email(raw[: 64 * 1024] if inbound.oversized else raw), raw)
+    inbound.raw.name = _store_raw(raw, sha256)
+    inbound.save(force_insert=True)
+    return inbound
 
 
 def _store_raw(raw: bytes, sha256: str) -> str:
