@@ -292,19 +292,20 @@ def _frontdesk() -> list[str]:
 
 def _pipe(env: dict[str, str], path: Path, mailbox: str = MAILBOX) -> tuple[int, str, float]:
     """One `frontdesk mail ingest` with the file on stdin: exit status, output, seconds."""
+    result, seconds = _timed_pipe([*_frontdesk(), "mail", "ingest", "--mailbox", mailbox], path, env)
+    return result.returncode, result.stdout.decode(errors="replace").strip()[-600:], seconds
+
+
+def _timed_pipe(
+    command: list[str], path: Path, env: dict[str, str]
+) -> tuple[subprocess.CompletedProcess[bytes], float]:
+    """Run `command` with the message at `path` on stdin; its result and wall time in seconds."""
     started = time.perf_counter()
     with path.open("rb") as stdin:
         result = subprocess.run(
-            [*_frontdesk(), "mail", "ingest", "--mailbox", mailbox],
-            stdin=stdin,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=ROOT,
-            check=False,
+            command, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=ROOT, check=False
         )
-    seconds = time.perf_counter() - started
-    return result.returncode, result.stdout.decode(errors="replace").strip()[-600:], seconds
+    return result, time.perf_counter() - started
 
 
 def pipe_floor(env: dict[str, str], runs: int = 10) -> dict[str, Any]:
@@ -372,18 +373,9 @@ def _pipe_peak(env: dict[str, str], path: Path) -> tuple[int, str, float, float]
     command = _frontdesk()
     if not command[0].startswith("/"):
         command[0] = shutil.which(command[0]) or command[0]
-    started = time.perf_counter()
-    with path.open("rb") as stdin:
-        result = subprocess.run(
-            [sys.executable, "-c", _MEASURED, *command, "mail", "ingest", "--mailbox", MAILBOX],
-            stdin=stdin,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=ROOT,
-            check=False,
-        )
-    seconds = time.perf_counter() - started
+    result, seconds = _timed_pipe(
+        [sys.executable, "-c", _MEASURED, *command, "mail", "ingest", "--mailbox", MAILBOX], path, env
+    )
     lines = result.stdout.decode(errors="replace").strip().splitlines()
     peak = int(lines[-1]) / 1024 if lines and lines[-1].isdigit() else 0.0
     return result.returncode, "\n".join(lines[:-1])[-600:], seconds, peak
