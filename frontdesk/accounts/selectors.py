@@ -1,9 +1,15 @@
 from django.db.models import Q, QuerySet
 
-from frontdesk.accounts.models import Contact, Organisation, Role, Team, User
+from frontdesk.accounts.models import Contact, ContactIdentity, Organisation, Role, Team, User
 from frontdesk.core.errors import NotFound, PermissionDenied
 
 STAFF_ROLES = {Role.ADMIN, Role.SUPERVISOR, Role.AGENT, Role.LIGHT_AGENT}
+
+
+def identity_for(*, kind: str, value: str) -> ContactIdentity | None:
+    """Who an address (normalised: services.normalise_identity) belongs to, with the contact and
+    their organisation. Not scoped to a user: for channels and services acting as the system."""
+    return ContactIdentity.objects.select_related("contact__organisation").filter(kind=kind, value=value).first()
 
 
 def require_agent(user: object) -> User:

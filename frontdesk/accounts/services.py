@@ -16,6 +16,7 @@ from frontdesk.accounts.models import (
     Team,
     User,
 )
+from frontdesk.accounts.selectors import identity_for
 from frontdesk.core.errors import Conflict, ValidationError
 from frontdesk.core.events import publish
 from frontdesk.core.services import UNSET, Unset, require_role
@@ -139,7 +140,7 @@ def contact_create(
 def contact_get_or_create(*, kind: str, value: str, name: str = "", language: str = "") -> Contact:
     """The contact behind an address, created on first contact."""
     value = normalise_identity(kind=kind, value=value)
-    identity = ContactIdentity.objects.select_related("contact").filter(kind=kind, value=value).first()
+    identity = identity_for(kind=kind, value=value)
     if identity is not None:
         return identity.contact
     return contact_create(

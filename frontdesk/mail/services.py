@@ -34,7 +34,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from frontdesk.accounts.models import Contact, ContactIdentity, IdentityKind, Role, Team, User
-from frontdesk.accounts.services import contact_create, contact_get_or_create
+from frontdesk.accounts.selectors import identity_for
+from frontdesk.accounts.services import contact_create, contact_get_or_create, normalise_identity
 from frontdesk.core.crypto import decrypt_secret, encrypt_secret
 from frontdesk.core.errors import Conflict, FrontdeskError, NotFound, ValidationError
 from frontdesk.core.services import require_role
@@ -585,18 +586,17 @@ def _subject(subject: str) -> str:
 def _sender_contact(parsed: ParsedEmail, mailbox: Mailbox, *, auto: bool) -> Contact:
     """The contact behind the sender's address (created on first contact). A person writing
     again clears a failing mark on their address."""
-    address = parsed.sender.email.strip().lower()
-    if not address or "@" not in address or address.startswith("@") or address.endswith("@"):
-        return contact_get_or_create(kind=IdentityKind.EMAIL, value=UNKNOWN_SENDER, name=_("Unknown sender"))
-    identity = (
-        ContactIdentity.objects.select_related("contact").filter(kind=IdentityKind.EMAIL, value=address[:320]).first()
-    )
+    try:
+        address = normalise_identity(kind=IdentityKind.EMAIL, value=parsed.sender.email[:320])
+    except ValidationError:  # no usable address at all
+        address = UNKNOWN_SENDER
+    identity = identity_for(kind=IdentityKind.EMAIL, value=address)
     if identity is None:
-        name = parsed.sender.name[:200] or address.split("@")[0]
+        name = _("Unknown sender") if address == UNKNOWN_SENDER else parsed.sender.name[:200]
         try:
-            return contact_create(name=name, email=address[:320], language=mailbox.language)
+            return contact_create(name=name or address.split("@")[0], email=address, language=mailbox.language)
         except Conflict:  # created meanwhile by another process
-            return contact_get_or_create(kind=IdentityKind.EMAIL, value=address[:320])
+            return contact_get_or_create(kind=IdentityKind.EMAIL, value=address)
     if identity.failing_since is not None and not auto:
         identity.failing_since, identity.failure = None, ""
         identity.save(update_fields=["failing_since", "failure"])

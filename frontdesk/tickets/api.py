@@ -4,6 +4,7 @@ Each endpoint is thin: parse → access_* → one service → schema. Permission
 in the selectors and services; an invisible ticket answers 404 like a missing one.
 """
 
+from contextlib import nullcontext
 from typing import Annotated, Any
 
 from django.db import transaction
@@ -13,7 +14,7 @@ from ninja import File, Query, Router, UploadedFile
 from ninja.responses import Status as WithStatus
 
 from frontdesk.accounts.models import Contact, IdentityKind, Team, User
-from frontdesk.accounts.selectors import access_contact, agent_list, team_list
+from frontdesk.accounts.selectors import access_contact, agent_list, identity_for, team_list
 from frontdesk.accounts.services import contact_get_or_create, normalise_identity
 from frontdesk.api.auth import request_agent
 from frontdesk.api.params import FormOrJson, json_alternative
@@ -86,11 +87,8 @@ def _requester(user: User, payload: TicketIn) -> Contact | None:
             raise ValidationError(f"There is no contact with id {payload.requester}.", field="requester") from None
     if payload.requester_email is not None and payload.requester is None:
         address = normalise_identity(kind=IdentityKind.EMAIL, value=payload.requester_email)
-        return (
-            Contact.objects.select_related("organisation")
-            .filter(identities__kind=IdentityKind.EMAIL, identities__value=address)
-            .first()
-        )
+        identity = identity_for(kind=IdentityKind.EMAIL, value=address)
+        return identity.contact if identity else None
     raise ValidationError("Give exactly one of `requester` (a contact id) or `requester_email`.", field="requester")
 
 
@@ -111,8 +109,15 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> WithStatus[Ticket]
     team = _team(user, payload.team)
     assignee = _assignee(user, payload.assignee)
 
-    def create(requester: Contact) -> Ticket:
-        return ticket_create(
+    # Reads come first; a transaction only when a new contact must go with the ticket, so that
+    # a contact created for a ticket that is then refused is not kept.
+    with transaction.atomic() if requester is None else nullcontext():
+        if requester is None:
+            assert payload.requester_email is not None  # _requester answers None only for a new address
+            requester = contact_get_or_create(
+                kind=IdentityKind.EMAIL, value=payload.requester_email, name=payload.requester_name
+            )
+        ticket = ticket_create(
             subject=payload.subject,
             requester=requester,
             channel=payload.channel,
@@ -130,15 +135,7 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> WithStatus[Ticket]
             actor=user,
             now=timezone.now(),
         )
-
-    if requester is not None:
-        return WithStatus(201, create(requester))
-    assert payload.requester_email is not None  # _requester answers None only for a new address
-    with transaction.atomic():  # a contact created for a ticket that is then refused is not kept
-        contact = contact_get_or_create(
-            kind=IdentityKind.EMAIL, value=payload.requester_email, name=payload.requester_name
-        )
-        return WithStatus(201, create(contact))
+    return WithStatus(201, ticket)
 
 
 @router.get("/tickets/{ticket_id}", response={200: TicketOut, **ERRORS}, summary="Read a ticket")
