@@ -158,9 +158,7 @@ def mailbox_server_url(*, user: User, kind: Literal["imap", "smtp"], url: str, m
     _require_admin(user)
     if not url.strip():
         raise ValidationError(_("Type the server's address first."), field=f"{kind}_url")
-    parsed = transport.parse_server_url(url)
-    if parsed.is_imap != (kind == "imap"):
-        raise ValidationError(_("This is not an %(kind)s URL.") % {"kind": kind.upper()}, field=f"{kind}_url")
+    parsed = transport.parse_server_url(url, kind=kind)
     stored_password = getattr(mailbox, f"{kind}_password", "")
     if not parsed.password and stored_password and parsed.redacted() == getattr(mailbox, f"{kind}_url"):
         parsed = parsed.with_password(decrypt_secret(stored_password))

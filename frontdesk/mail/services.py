@@ -101,13 +101,7 @@ def _server_url(url: str, field: str) -> tuple[str, str]:
     """The URL to store (without password) and the encrypted password."""
     if not url.strip():
         return "", ""
-    try:
-        parsed = transport.parse_server_url(url.strip())
-    except ValidationError as exc:
-        raise ValidationError(exc.message, field=field) from exc
-    kind = "imap" if field == "imap_url" else "smtp"
-    if not parsed.scheme.startswith(kind):
-        raise ValidationError(_("This is not an %(kind)s URL.") % {"kind": kind.upper()}, field=field)
+    parsed = transport.parse_server_url(url, kind="imap" if field == "imap_url" else "smtp")
     return parsed.redacted(), encrypt_secret(parsed.password) if parsed.password else ""
 
 

@@ -24,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from types import TracebackType
-from typing import Self
+from typing import Literal, Self
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from django.conf import settings
@@ -94,11 +94,12 @@ class ServerUrl:
         return replace(self, password=password)
 
 
-def parse_server_url(url: str) -> ServerUrl:
-    """Read a mailbox URL; ValidationError(field="url") saying what is wrong with it."""
+def parse_server_url(url: str, *, kind: Literal["imap", "smtp"] | None = None) -> ServerUrl:
+    """Read a mailbox URL, of the given kind when one is given; ValidationError saying what is
+    wrong with it (field "imap_url"/"smtp_url", or "url")."""
 
     def invalid(message: str) -> ValidationError:
-        return ValidationError(message, field="url")
+        return ValidationError(message, field=f"{kind}_url" if kind else "url")
 
     try:
         parts = urlsplit(url.strip())
@@ -110,6 +111,8 @@ def parse_server_url(url: str) -> ServerUrl:
         raise invalid(
             _("The address must start with imaps://, imap+starttls://, imap://, smtps://, smtp+starttls:// or smtp://.")
         )
+    if kind and (scheme in IMAP_SCHEMES) != (kind == "imap"):
+        raise invalid(_("This is not an %(kind)s URL.") % {"kind": kind.upper()})
     if not parts.hostname:
         raise invalid(_("The address has no server name."))
     if port == 0:
