@@ -3,21 +3,31 @@
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Router
-from ninja.errors import AuthenticationError
+from ninja.security import HttpBearer
 
 from frontdesk.api.auth import request_agent
 from frontdesk.api.schemas import ERRORS
-from frontdesk.mail.models import InboundSource
+from frontdesk.mail.models import InboundSource, Mailbox
 from frontdesk.mail.schemas import IngestOut, MessageEmailOut
 from frontdesk.mail.selectors import message_email_of, message_raw
 from frontdesk.mail.services import email_ingest, mailbox_authenticate
+from frontdesk.mail.views import raw_email_download
 
 router = Router(tags=["e-mail"])
 
 
+class MailboxSecret(HttpBearer):
+    """`Authorization: Bearer <mailbox secret>` for the mailbox named in the path; a wrong
+    secret answers 404, as an unknown mailbox does."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Mailbox:
+        assert request.resolver_match is not None
+        return mailbox_authenticate(name=request.resolver_match.kwargs["mailbox"], secret=token.strip())
+
+
 @router.post(
     "/mail/{mailbox}/inbound",
-    auth=None,
+    auth=MailboxSecret(),
     response={200: IngestOut, **ERRORS},
     summary="Deliver one raw e-mail (RFC 5322) to a mailbox",
     openapi_extra={"requestBody": {"content": {"message/rfc822": {"schema": {"type": "string", "format": "binary"}}}}},
@@ -25,21 +35,14 @@ router = Router(tags=["e-mail"])
 def inbound_email(request: HttpRequest, mailbox: str) -> dict[str, object]:
     """The body is the message, byte for byte. Authenticate with `Authorization: Bearer <mailbox secret>`
     (printed by `frontdesk mailbox add`). Answers what became of it, like `frontdesk mail ingest`."""
-    scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise AuthenticationError(message="Send the mailbox's secret as `Authorization: Bearer <secret>`.")
-    box = mailbox_authenticate(name=mailbox, secret=secret.strip())
+    box: Mailbox = request.auth  # type: ignore[attr-defined]
     return email_ingest(mailbox=box, raw=request.body, source=InboundSource.HTTP, now=timezone.now()).as_dict()
 
 
 @router.get("/messages/{message_id}/raw", response={200: None, **ERRORS}, summary="The raw e-mail of a message")
 def download_raw_email(request: HttpRequest, message_id: int) -> HttpResponse:
     """Byte for byte as received (or as sent), as `message/rfc822`."""
-    raw = message_raw(user=request_agent(request), message_id=message_id)
-    response = HttpResponse(raw.data, content_type="message/rfc822")
-    response["Content-Disposition"] = f'attachment; filename="{raw.filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return raw_email_download(message_raw(user=request_agent(request), message_id=message_id))
 
 
 @router.get("/messages/{message_id}/email", response={200: MessageEmailOut, **ERRORS}, summary="E-mail details")

@@ -83,12 +83,9 @@ def cmd_poll(args: argparse.Namespace) -> int:
     """Fetch from every IMAP mailbox once, now (the worker does it every minute)."""
     from django.utils import timezone
 
-    from frontdesk.mail.models import Mailbox
-    from frontdesk.mail.services import mailbox_poll
+    from frontdesk.mail.services import mailboxes_poll
 
-    for mailbox in Mailbox.objects.filter(is_active=True).exclude(imap_url=""):
-        stored = mailbox_poll(mailbox=mailbox, now=timezone.now())
-        mailbox.refresh_from_db()
+    for mailbox, stored in mailboxes_poll(now=timezone.now(), including_backing_off=True):
         print(
             f"{mailbox.name}: {stored} stored"
             + (f"; error: {mailbox.imap_last_error}" if mailbox.imap_last_error else "")

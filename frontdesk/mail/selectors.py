@@ -57,19 +57,6 @@ def failed_email_count(*, user: User) -> int:
     return InboundEmail.objects.filter(status=InboundStatus.QUARANTINED).count()
 
 
-def access_inbound(user: User, inbound_id: int) -> InboundEmail:
-    """A received e-mail: admins see every one; agents those on a ticket they may see."""
-    inbound = InboundEmail.objects.select_related("mailbox").filter(pk=inbound_id).first()
-    if inbound is None:
-        raise NotFound("No such e-mail.")
-    require_agent(user)
-    if user.role != Role.ADMIN:
-        if inbound.ticket_id is None:
-            raise NotFound("No such e-mail.")
-        access_ticket(user, inbound.ticket_id)
-    return inbound
-
-
 def message_email_of(*, user: User, message_id: int) -> "MessageEmail":
     """The e-mail a message came or went as; NotFound when it did neither or is not visible."""
     message = Message.objects.filter(pk=message_id).only("pk", "ticket_id").first()

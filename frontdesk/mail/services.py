@@ -30,6 +30,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -948,6 +949,15 @@ def _sending_failed(outbound: OutboundEmail, error: str, temporary: bool, now: d
 
 
 # --- IMAP ----------------------------------------------------------------------------
+
+
+def mailboxes_poll(*, now: datetime, including_backing_off: bool = False) -> list[tuple[Mailbox, int]]:
+    """Poll every active IMAP mailbox (those backing off only when asked): each mailbox, with its
+    poll state updated, and how many messages it stored."""
+    due = Mailbox.objects.filter(is_active=True).exclude(imap_url="")
+    if not including_backing_off:
+        due = due.filter(Q(imap_next_poll_at__isnull=True) | Q(imap_next_poll_at__lte=now))
+    return [(mailbox, mailbox_poll(mailbox=mailbox, now=now)) for mailbox in due]
 
 
 def mailbox_poll(*, mailbox: Mailbox, now: datetime, limit: int = 100) -> int:

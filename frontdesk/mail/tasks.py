@@ -1,10 +1,8 @@
-from django.db.models import Q
 from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
-from frontdesk.mail.models import Mailbox
-from frontdesk.mail.services import emails_process_waiting, mailbox_poll, outbox_send_due
+from frontdesk.mail.services import emails_process_waiting, mailboxes_poll, outbox_send_due
 
 
 @db_task()
@@ -24,12 +22,7 @@ def sweep_outbox() -> int:
 @lock_task("mail-poll")
 def poll_mailboxes() -> int:
     """Every minute: fetch new mail from each IMAP mailbox that is not backing off."""
-    now = timezone.now()
-    due = Mailbox.objects.filter(is_active=True).exclude(imap_url="")
-    stored = 0
-    for mailbox in due.filter(Q(imap_next_poll_at__isnull=True) | Q(imap_next_poll_at__lte=now)):
-        stored += mailbox_poll(mailbox=mailbox, now=now)
-    return stored
+    return sum(stored for _mailbox, stored in mailboxes_poll(now=timezone.now()))
 
 
 @db_periodic_task(crontab(minute="*"))

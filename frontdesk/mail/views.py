@@ -22,6 +22,7 @@ from frontdesk.mail import services, transport
 from frontdesk.mail.forms import MailboxCreateForm, MailboxForm
 from frontdesk.mail.models import InboundStatus, Mailbox
 from frontdesk.mail.selectors import (
+    RawEmail,
     access_failed_email,
     access_mailbox,
     failed_emails,
@@ -30,14 +31,10 @@ from frontdesk.mail.selectors import (
     mailbox_server_url,
     mailbox_teams,
 )
-from frontdesk.workspace.views import HtmxHttpRequest, agent_view
+from frontdesk.workspace.views import HtmxHttpRequest, agent_view, is_partial
 
 FAILED_PAGE_SIZE = 50
 CHECKS = {"imap": transport.check_imap, "smtp": transport.check_smtp}
-
-
-def _partial(request: HtmxHttpRequest) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 # --- mailboxes ---------------------------------------------------------------------------
@@ -98,7 +95,7 @@ def _secret_page(request: HtmxHttpRequest, mailbox: Mailbox, secret: str, *, cre
         "endpoint": request.build_absolute_uri(reverse("api-v1:inbound_email", kwargs={"mailbox": mailbox.name})),
         "section": "mailboxes",
     }
-    template = "mail/_secret.html" if _partial(request) else "mail/mailbox_secret.html"
+    template = "mail/_secret.html" if is_partial(request) else "mail/mailbox_secret.html"
     response = render(request, template, context)
     response["Cache-Control"] = "no-store"
     return response
@@ -136,9 +133,10 @@ def failed_email_list(request: HtmxHttpRequest) -> HttpResponse:
 def failed_email_retry(request: HtmxHttpRequest, inbound_id: int) -> HttpResponse:
     """Process the e-mail again, even when it is over its mailbox's size limit."""
     user = require_agent(request.user)
-    services.email_process(inbound_id=access_failed_email(user, inbound_id).pk, now=timezone.now(), force=True)
     email = access_failed_email(user, inbound_id)
-    if _partial(request):
+    services.email_process(inbound_id=email.pk, now=timezone.now(), force=True)
+    email.refresh_from_db()
+    if is_partial(request):
         return render(request, "mail/_failed_email_row.html", {"email": email, "retried": True})
     if email.status == InboundStatus.QUARANTINED:
         messages.error(request, _("The e-mail failed again: %(error)s") % {"error": email.error})
@@ -156,7 +154,11 @@ def failed_email_retry(request: HtmxHttpRequest, inbound_id: int) -> HttpRespons
 @agent_view
 def failed_email_raw(request: HtmxHttpRequest, inbound_id: int) -> HttpResponse:
     """The exact bytes received, always as a download: a customer's message is never rendered as a page."""
-    raw = inbound_raw(access_failed_email(require_agent(request.user), inbound_id))
+    return raw_email_download(inbound_raw(access_failed_email(require_agent(request.user), inbound_id)))
+
+
+def raw_email_download(raw: RawEmail) -> HttpResponse:
+    """The exact bytes as a `message/rfc822` download, never rendered as a page of ours."""
     response = HttpResponse(raw.data, content_type="message/rfc822")
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=raw.filename)
     response["X-Content-Type-Options"] = "nosniff"

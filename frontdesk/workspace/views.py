@@ -87,7 +87,7 @@ def agent_view(
     return wrapper
 
 
-def _partial(request: HtmxHttpRequest) -> bool:
+def is_partial(request: HtmxHttpRequest) -> bool:
     """An htmx request for a part of the page (a history restore wants the whole page)."""
     return bool(request.htmx) and not request.htmx.history_restore_request
 
@@ -115,7 +115,7 @@ def inbox(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         user=agent, filters=form.filters(view=slug), cursor=request.GET.get("cursor", ""), size=PAGE_SIZE
     )
     context = {"view": _view(slug), "form": form, "page": page, "cursor": request.GET.get("cursor", "")}
-    if _partial(request):
+    if is_partial(request):
         return render(request, "workspace/_inbox_results.html", context)
     return render(request, "workspace/inbox.html", {**context, **_nav_context(agent, slug)})
 
@@ -274,7 +274,7 @@ def _submitted(
     """After a ticket form: the form with its error, or (success) the updated page or its changed parts."""
     if form.errors:
         return _ticket_page(request, agent, ticket, forms={name: form}, parts=(part,), status=form.error_status)
-    if not _partial(request):
+    if not is_partial(request):
         return redirect("workspace:ticket", ticket_id=ticket.pk)
     # The sent form comes back empty; the other form keeps what the agent may be writing there.
     sent = (part,) if part in ("reply", "note") else ()
@@ -314,7 +314,7 @@ def _ticket_page(
         "team_form": EscalateToTeamForm(prefix="team", teams=choices["teams"], current=ticket.team_id),
         **(forms or {}),
     }
-    if parts and _partial(request):
+    if parts and is_partial(request):
         if "conversation" in parts:
             context["messages_list"] = _conversation(agent, ticket)
         if "history" in parts:

@@ -12,7 +12,7 @@ import time_machine
 
 from frontdesk.accounts.tests.factories import UserFactory
 from frontdesk.mail.models import InboundEmail, Mailbox, OutboundEmail, OutboundStatus, ThreadReason
-from frontdesk.mail.services import RETRY_DELAYS, mailbox_create, mailbox_poll, outbox_send_due
+from frontdesk.mail.services import RETRY_DELAYS, mailbox_create, mailbox_poll, mailboxes_poll, outbox_send_due
 from frontdesk.mail.tests.servers import ImapAccount, SmtpServer
 from frontdesk.mail.transport import ServerUrl
 from frontdesk.tickets.models import EventKind, Ticket
@@ -141,3 +141,6 @@ def test_an_unreachable_imap_server_backs_off(mailbox: Mailbox) -> None:
     assert mailbox.imap_next_poll_at == NOW + timedelta(minutes=1)
     mailbox_poll(mailbox=mailbox, now=NOW)
     assert mailbox.imap_next_poll_at == NOW + timedelta(minutes=2)
+    # The periodic poll leaves it alone until then; `frontdesk mail poll` tries it anyway.
+    assert mailboxes_poll(now=NOW + timedelta(minutes=1)) == []
+    assert [polled.pk for polled, _stored in mailboxes_poll(now=NOW, including_backing_off=True)] == [mailbox.pk]
