@@ -36,8 +36,11 @@ def email_bytes(
     body: str = "We arrive at 23:00, can we still get the keys?",
     message_id: str | None = "<guest-1@guests.example>",
     date: datetime = NOW,
+    in_reply_to: str = "",
+    headers: dict[str, str] | None = None,
 ) -> bytes:
-    """A plain, well-formed message as a customer's mail program sends it."""
+    """A plain, well-formed message as a customer's mail program sends it; `in_reply_to`
+    answers that Message-ID (In-Reply-To and References)."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
@@ -45,6 +48,10 @@ def email_bytes(
     message["Date"] = format_datetime(date)
     if message_id:
         message["Message-ID"] = message_id
+    if in_reply_to:
+        message["In-Reply-To"] = message["References"] = in_reply_to
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(body)
     return message.as_bytes()
 

@@ -1,8 +1,8 @@
 """The inbound pipeline: storage, threading, duplicates, loops, bounces, quarantine."""
 
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import Any
 
 import pytest
 
@@ -19,7 +19,7 @@ from frontdesk.mail.services import (
     outbox_send_due,
     reply_address,
 )
-from frontdesk.mail.tests.factories import ticket_of
+from frontdesk.mail.tests.factories import email_bytes, ticket_of
 from frontdesk.tickets.models import EventKind, Status, Ticket
 from frontdesk.tickets.services import ticket_merge, ticket_reply, ticket_update
 from frontdesk.tickets.tests.factories import NOW
@@ -31,24 +31,13 @@ def mail(
     *,
     sender: str = "ana@example.com",
     to: str = "help@hotel.test",
-    subject: str = "Late check-in",
     body: str = "Can I arrive at 23:00?",
     message_id: str | None = None,
-    in_reply_to: str = "",
-    headers: dict[str, str] | None = None,
+    **fields: Any,
 ) -> bytes:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = to
-    message["Subject"] = subject
-    message["Message-ID"] = message_id or make_msgid(domain="example.com")
-    if in_reply_to:
-        message["In-Reply-To"] = in_reply_to
-        message["References"] = in_reply_to
-    for name, value in (headers or {}).items():
-        message[name] = value
-    message.set_content(body)
-    return message.as_bytes()
+    """A customer's message to the help mailbox, with a Message-ID of its own."""
+    message_id = message_id or make_msgid(domain="example.com")
+    return email_bytes(sender=sender, to=to, body=body, message_id=message_id, **fields)
 
 
 @pytest.fixture

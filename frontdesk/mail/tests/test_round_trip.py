@@ -3,7 +3,6 @@ aiosmtpd receives what Frontdesk sends over SMTP."""
 
 from datetime import timedelta
 from email import message_from_bytes, policy
-from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import Any
 
@@ -13,6 +12,7 @@ import time_machine
 from frontdesk.accounts.tests.factories import UserFactory
 from frontdesk.mail.models import InboundEmail, Mailbox, OutboundEmail, OutboundStatus, ThreadReason
 from frontdesk.mail.services import RETRY_DELAYS, mailbox_create, mailbox_poll, mailboxes_poll, outbox_send_due
+from frontdesk.mail.tests.factories import email_bytes
 from frontdesk.mail.tests.servers import ImapAccount, SmtpServer
 from frontdesk.mail.transport import ServerUrl
 from frontdesk.tickets.models import EventKind, Ticket
@@ -28,16 +28,17 @@ def _url(url: ServerUrl) -> str:
 
 
 def _customer_mail(*, subject: str, body: str, to: str = "help@hotel.test", in_reply_to: str = "") -> bytes:
-    message = EmailMessage()
-    message["From"] = "Ana <ana@example.com>"
-    message["To"] = to
-    message["Subject"] = subject
-    message["Message-ID"] = f"<{abs(hash((subject, body)))}@example.com>"
-    if in_reply_to:
-        message["In-Reply-To"] = in_reply_to
-        message["References"] = in_reply_to
-    message.set_content(body)
-    return message.as_bytes().replace(b"\n", b"\r\n")
+    """As it reaches the IMAP server: with CRLF line endings."""
+    message_id = f"<{abs(hash((subject, body)))}@example.com>"
+    raw = email_bytes(
+        sender="Ana <ana@example.com>",
+        to=to,
+        subject=subject,
+        body=body,
+        message_id=message_id,
+        in_reply_to=in_reply_to,
+    )
+    return raw.replace(b"\n", b"\r\n")
 
 
 @pytest.fixture
