@@ -262,8 +262,9 @@ def email_receive(*, mailbox: Mailbox, raw: bytes, source: str, now: datetime) -
         received_at=now,
         oversized=len(raw) > mailbox.max_message_bytes,
     )
-    # Described now, so that a later delivery of the same message finds this row (email_ingest).
-    _describe(inbound, parse_email(raw[: 64 * 1024] if inbound.oversized else raw), raw)
+    # Described now from its head (email_process parses it whole), so that a later delivery of
+    # the same message finds this row (email_ingest).
+    _describe(inbound, parse_email(raw[: 64 * 1024]), raw)
     inbound.raw.name = _store_raw(raw, sha256)
     inbound.save(force_insert=True)
     return inbound
@@ -455,7 +456,7 @@ def _process(inbound: InboundEmail, parsed: ParsedEmail, now: datetime, *, earli
         inbound.outcome = Outcome.APPENDED
     else:
         ticket = ticket_create(
-            subject=_subject(parsed.subject) or _("(no subject)"),
+            subject=parsed.subject[:300] or _("(no subject)"),
             requester=contact,
             channel=Channel.EMAIL,
             body_text=body_text,
@@ -572,10 +573,6 @@ def _token_signature(number: int) -> str:
 def reply_address(mailbox: Mailbox, ticket: Ticket) -> str:
     local, domain = mailbox.address.split("@", 1)
     return f"{local}+t{ticket.pk}-{_token_signature(ticket.pk)}@{domain}"
-
-
-def _subject(subject: str) -> str:
-    return " ".join(subject.split())[:300]
 
 
 def _sender_contact(parsed: ParsedEmail, mailbox: Mailbox, *, auto: bool) -> Contact:
