@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "frontdesk.accounts",
     "frontdesk.tickets",
     "frontdesk.mail",
+    "frontdesk.routing",
+    "frontdesk.reports",
     "frontdesk.workspace",
     "frontdesk.api",
 ]

@@ -18,6 +18,8 @@ from frontdesk.accounts.api import router as accounts_router
 from frontdesk.api.auth import BearerToken, WorkspaceSession
 from frontdesk.core.errors import FrontdeskError
 from frontdesk.mail.api import router as mail_router
+from frontdesk.reports.api import router as reports_router
+from frontdesk.routing.api import router as routing_router
 from frontdesk.tickets.api import router as tickets_router
 
 logger = logging.getLogger("frontdesk.api")
@@ -65,6 +67,8 @@ api = FrontdeskAPI(
 api.add_router("", tickets_router)
 api.add_router("", accounts_router)
 api.add_router("", mail_router)
+api.add_router("", routing_router)
+api.add_router("", reports_router)
 
 
 def error_response(

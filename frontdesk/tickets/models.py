@@ -68,6 +68,20 @@ class BookingChannel(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class Outcome(models.TextChoices):
+    """What an inquiry led to, for the inquiry-to-booking conversion rate (set by the agent or a booking system)."""
+
+    BOOKED = "booked", _("Booked")
+    NOT_BOOKED = "not_booked", _("Not booked")
+
+
+class BookingPhase(models.TextChoices):
+    """Which side of the booking a reply was written on: reports average response times per phase."""
+
+    BEFORE = "before", _("Before booking")
+    AFTER = "after", _("After booking")
+
+
 class Tag(models.Model):
     name = models.SlugField(max_length=50, unique=True, allow_unicode=True)
 
@@ -95,8 +109,14 @@ class Ticket(models.Model):
     booking_stage = models.CharField(_("booking stage"), max_length=20, choices=BookingStage.choices, blank=True)
     booking_channel = models.CharField(_("booking channel"), max_length=20, choices=BookingChannel.choices, blank=True)
     custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
+    # When the current assignee got the ticket, and when they first opened it (never: routing may move it).
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    assignee_opened_at = models.DateTimeField(null=True, blank=True)
     # The customer spoke last and no agent has answered yet.
     awaiting_agent = models.BooleanField(default=True)
+    # Since when: the customer's oldest unanswered message (None while no one waits).
+    awaiting_since = models.DateTimeField(null=True, blank=True)
     needs_manager = models.BooleanField(_("needs manager"), default=False)
     needs_manager_reason = models.TextField(blank=True)
 
@@ -137,6 +157,14 @@ class Ticket(models.Model):
                 name="ticket_needs_manager_team_act",
                 condition=Q(needs_manager=True),
             ),
+            # The routing queue: unassigned tickets waiting on an agent, oldest first.
+            models.Index(
+                fields=["awaiting_since", "id"],
+                name="ticket_routing_queue",
+                condition=Q(assignee__isnull=True, awaiting_agent=True, status__in=["new", "open"]),
+            ),
+            # Per-agent reports: what each agent received in a period.
+            models.Index(fields=["assignee", "assigned_at"], name="ticket_assignee_assigned"),
             # Periodic close of solved tickets.
             models.Index(fields=["status", "solved_at"], name="ticket_status_solved"),
         ]
@@ -168,9 +196,22 @@ class Message(models.Model):
     # The new part of the message, without quoted history or signature (set by e-mail).
     stripped_text = models.TextField(blank=True)
     created_at = models.DateTimeField()
+    # An agent's reply that answered a waiting customer: how long they waited, whether it was
+    # the ticket's first response, and on which side of the booking (for productivity reports).
+    response_seconds = models.PositiveIntegerField(null=True, blank=True)
+    first_response = models.BooleanField(default=False)
+    booking_phase = models.CharField(max_length=10, choices=BookingPhase.choices, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_created")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="message_ticket_created"),
+            # Response-time reports: replies that answered someone, by period and agent.
+            models.Index(
+                fields=["created_at", "author_agent", "response_seconds"],
+                name="message_responses",
+                condition=Q(response_seconds__isnull=False),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(author_agent__isnull=True) | Q(author_contact__isnull=True), name="message_one_author"
@@ -217,6 +258,7 @@ class EventKind(models.TextChoices):
     FOLLOW_UP = "follow_up", _("Follow-up ticket")
     REOPENED = "reopened", _("Reopened")
     DELIVERY_FAILED = "delivery_failed", _("Delivery failed")
+    ROUTED = "routed", _("Assigned by routing")
 
 
 class TicketEvent(models.Model):

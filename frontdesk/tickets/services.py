@@ -25,11 +25,13 @@ from frontdesk.tickets.models import (
     TRANSITIONS,
     Attachment,
     BookingChannel,
+    BookingPhase,
     BookingStage,
     Channel,
     EventKind,
     Message,
     MessageKind,
+    Outcome,
     Priority,
     Status,
     Tag,
@@ -318,6 +320,8 @@ def ticket_create(
         booking_channel=booking_channel,
         custom_fields=custom_fields or {},
         awaiting_agent=True,
+        awaiting_since=now,
+        assigned_at=now if assignee else None,
         created_at=now,
         updated_at=now,
         last_activity_at=now,
@@ -385,6 +389,7 @@ def ticket_update(
     booking_stage: str | Unset = UNSET,
     booking_channel: str | Unset = UNSET,
     custom_fields: dict[str, Any] | Unset = UNSET,
+    outcome: str | Unset = UNSET,
 ) -> Ticket:
     """Change a ticket's properties. Only what is given changes; each change is audited.
 
@@ -416,6 +421,8 @@ def ticket_update(
         change("booking_stage", _check_choice(booking_stage, BookingStage.values, "booking_stage", blank=True))
     if not isinstance(booking_channel, Unset):
         change("booking_channel", _check_choice(booking_channel, BookingChannel.values, "booking_channel", blank=True))
+    if not isinstance(outcome, Unset):
+        change("outcome", _check_choice(outcome, Outcome.values, "outcome", blank=True))
     if not isinstance(custom_fields, Unset):
         merged = {**ticket.custom_fields, **custom_fields}
         change("custom_fields", {key: value for key, value in merged.items() if value is not None})
@@ -441,6 +448,8 @@ def ticket_update(
 
     if not changes:
         return ticket
+    if any(c.field == "assignee" for c in changes):
+        _assigned(ticket, ticket.assignee, now)
     ticket.updated_at = ticket.last_activity_at = now
     ticket.save()
     TicketEvent.objects.bulk_create(
@@ -448,6 +457,13 @@ def ticket_update(
     )
     _publish_changed(ticket, actor, [c.field for c in changes])
     return ticket
+
+
+def _assigned(ticket: Ticket, assignee: User | None, now: datetime) -> None:
+    """A new assignee (or none): they have not opened the ticket yet."""
+    ticket.assignee = assignee
+    ticket.assigned_at = now if assignee is not None else None
+    ticket.assignee_opened_at = None
 
 
 def _apply_status(ticket: Ticket, status: str, now: datetime, change: Any) -> None:
@@ -533,7 +549,7 @@ def _add_agent_message(
     ticket = _lock(ticket)
     if ticket.status == Status.CLOSED:
         raise Conflict("The ticket is closed; open a follow-up ticket instead.", field="status")
-    message = Message.objects.create(
+    message = Message(
         ticket=ticket,
         kind=kind,
         channel=ticket.channel,
@@ -542,6 +558,12 @@ def _add_agent_message(
         body_html=body_html,
         created_at=now,
     )
+    if kind == MessageKind.REPLY and ticket.awaiting_agent and ticket.awaiting_since is not None:
+        # This reply answers a waiting customer: how long they waited, for the reports.
+        message.response_seconds = max(0, int((now - ticket.awaiting_since).total_seconds()))
+        message.first_response = ticket.first_response_at is None
+        message.booking_phase = _booking_phase(ticket.booking_stage)
+    message.save(force_insert=True)
     _store_attachments(message, attachments)
     changes: list[_Change] = []
 
@@ -552,6 +574,7 @@ def _add_agent_message(
 
     if kind == MessageKind.REPLY:
         ticket.awaiting_agent = False
+        ticket.awaiting_since = None
         ticket.last_agent_reply_at = now
         ticket.first_response_at = ticket.first_response_at or now
         if status is None and ticket.status == Status.NEW:
@@ -576,6 +599,12 @@ def _add_agent_message(
     )
     _publish_changed(ticket, author, [c.field for c in changes])
     return message
+
+
+def _booking_phase(stage: str) -> str:
+    if not stage:
+        return ""
+    return BookingPhase.BEFORE if stage == BookingStage.PRE_BOOKING else BookingPhase.AFTER
 
 
 @transaction.atomic
@@ -627,6 +656,8 @@ def ticket_add_customer_message(
             changes.append(_Change("status", ticket.status, Status.OPEN))
             ticket.status = Status.OPEN
             ticket.solved_at = None
+        if not ticket.awaiting_agent or ticket.awaiting_since is None:
+            ticket.awaiting_since = now
         ticket.awaiting_agent = True
         ticket.last_customer_message_at = now
     ticket.updated_at = ticket.last_activity_at = now
@@ -677,6 +708,7 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor: User | None, now: dat
     source.merged_into = target
     source.closed_at = source.updated_at = now
     source.awaiting_agent = False
+    source.awaiting_since = None
     source.save()
     target.updated_at = target.last_activity_at = now
     target.save(update_fields=["updated_at", "last_activity_at"])
@@ -710,6 +742,54 @@ def ticket_record_delivery_failure(*, ticket: Ticket, summary: str, permanent: b
         )
     )
     return message
+
+
+def ticket_mark_opened(*, ticket: Ticket, user: User, now: datetime) -> None:
+    """The assignee opened their ticket: from now on routing never moves it (RT3)."""
+    if ticket.assignee_id != user.pk or ticket.assignee_opened_at is not None:
+        return
+    Ticket.objects.filter(pk=ticket.pk, assignee_id=user.pk, assignee_opened_at__isnull=True).update(
+        assignee_opened_at=now
+    )
+    ticket.assignee_opened_at = now
+
+
+@transaction.atomic
+def ticket_route(*, ticket: Ticket, assignee: User | None, note: str, now: datetime) -> bool:
+    """Routing moves a waiting ticket: to an agent, to another one, or back to the queue (None).
+
+    The move happens only if the ticket is still as routing read it: same assignee and
+    status, still waiting on an agent, and not opened by its assignee. Otherwise someone
+    changed it meanwhile; nothing happens and False is returned. `note` says why (the
+    rule and the counts it compared) and shows in the ticket's history.
+    """
+    status = Status.OPEN if assignee is not None and ticket.status == Status.NEW else ticket.status
+    moved = Ticket.objects.filter(
+        pk=ticket.pk,
+        assignee_id=ticket.assignee_id,
+        status=ticket.status,
+        awaiting_agent=True,
+        assignee_opened_at__isnull=True,
+    ).update(
+        assignee=assignee,
+        status=status,
+        assigned_at=now if assignee is not None else None,
+        updated_at=now,
+    )
+    if not moved:
+        return False
+    events = [
+        _event(ticket, None, EventKind.ROUTED, now, field="assignee", old=ticket.assignee, new=assignee, note=note)
+    ]
+    fields = ["assignee"]
+    if status != ticket.status:
+        events.append(_event(ticket, None, EventKind.CHANGED, now, field="status", old=ticket.status, new=status))
+        fields.append("status")
+    TicketEvent.objects.bulk_create(events)
+    ticket.assignee, ticket.status, ticket.updated_at = assignee, status, now
+    ticket.assigned_at = now if assignee is not None else None
+    _publish_changed(ticket, None, fields)
+    return True
 
 
 @transaction.atomic
@@ -763,7 +843,7 @@ def ticket_escalate_to_team(*, ticket: Ticket, actor: User, team: Team, reason: 
         _event(ticket, actor, EventKind.CHANGED, now, field="assignee", old=ticket.assignee, new=None).save()
         fields.append("assignee")
     ticket.team = team
-    ticket.assignee = None
+    _assigned(ticket, None, now)
     ticket.updated_at = ticket.last_activity_at = now
     ticket.save()
     _publish_changed(ticket, actor, fields)

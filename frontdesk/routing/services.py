@@ -1,0 +1,493 @@
+"""Routing: who may receive what, shifts and intake, automatic assignment and rebalancing.
+
+Assignment decisions are serialised: a pass holds the routing lock (an advisory lock
+on PostgreSQL; on SQLite the write transaction is already exclusive) while it reads
+the agents' loads and moves tickets, so two workers never decide on stale counts.
+Each move is also conditional on the ticket being as the pass read it
+(`tickets.services.ticket_route`), so a person changing a ticket at the same time
+wins and nothing is assigned twice.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Count, Q
+
+from frontdesk.accounts.models import EDITOR_ROLES, MANAGER_ROLES, Team, User
+from frontdesk.core.errors import Conflict, PermissionDenied, ValidationError
+from frontdesk.core.events import publish
+from frontdesk.core.services import UNSET, Unset, require_role
+from frontdesk.routing.events import AgentStateChanged
+from frontdesk.routing.models import AgentState, Assignment, IntervalKind, RoutingProfile, Rule, Skill, WorkInterval
+from frontdesk.tickets.events import MessageAdded, TicketChanged, TicketCreated
+from frontdesk.tickets.models import (
+    UNSOLVED,
+    BookingChannel,
+    BookingStage,
+    Channel,
+    Message,
+    MessageKind,
+    Priority,
+    Status,
+    Ticket,
+)
+from frontdesk.tickets.services import normalise_tags, ticket_route
+
+# How far back "clearing faster" looks when rebalancing.
+RATE_WINDOW = timedelta(hours=1)
+QUEUE_CHUNK = 500
+_LOCK_KEY = 0x46524F4E54  # "FRONT": the PostgreSQL advisory lock of assignment decisions
+
+
+# --- profiles ------------------------------------------------------------------------
+
+
+def profile_of(agent: User) -> RoutingProfile:
+    """The agent's routing profile; a default one (takes anything, off shift) the first time."""
+    profile, _created = RoutingProfile.objects.get_or_create(agent=agent)
+    return profile
+
+
+def _choices(values: Sequence[str], allowed: list[str], field_name: str) -> list[str]:
+    chosen = sorted({value.strip() for value in values if value.strip()})
+    unknown = [value for value in chosen if value not in allowed]
+    if unknown:
+        raise ValidationError(f"Unknown {field_name.replace('_', ' ')}: {', '.join(unknown)}.", field=field_name)
+    return chosen
+
+
+@transaction.atomic
+def routing_profile_update(
+    *,
+    agent: User,
+    actor: User,
+    now: datetime,
+    auto_assign: bool | Unset = UNSET,
+    booking_stages: Sequence[str] | Unset = UNSET,
+    booking_channels: Sequence[str] | Unset = UNSET,
+    channels: Sequence[str] | Unset = UNSET,
+    teams: Sequence[Team] | Unset = UNSET,
+    languages: Sequence[str] | Unset = UNSET,
+    priorities: Sequence[str] | Unset = UNSET,
+    skills: Sequence[str] | Unset = UNSET,
+    capacity: int | Unset = UNSET,
+) -> RoutingProfile:
+    """Set which tickets an agent may receive (RT1). Supervisors and admins only; only what is given changes."""
+    require_role(actor, MANAGER_ROLES, "change routing profiles")
+    if agent.role not in EDITOR_ROLES or not agent.is_active:
+        raise ValidationError(f"{agent.name} cannot receive tickets.", field="agent")
+    profile = RoutingProfile.objects.select_for_update().filter(agent=agent).first() or profile_of(agent)
+    if not isinstance(auto_assign, Unset):
+        profile.auto_assign = auto_assign
+    if not isinstance(booking_stages, Unset):
+        profile.booking_stages = _choices(booking_stages, BookingStage.values, "booking_stages")
+    if not isinstance(booking_channels, Unset):
+        profile.booking_channels = _choices(booking_channels, BookingChannel.values, "booking_channels")
+    if not isinstance(channels, Unset):
+        profile.channels = _choices(channels, Channel.values, "channels")
+    if not isinstance(priorities, Unset):
+        profile.priorities = _choices(priorities, Priority.values, "priorities")
+    if not isinstance(languages, Unset):
+        profile.languages = sorted({_language(value) for value in languages if value.strip()})
+    if not isinstance(capacity, Unset):
+        if capacity < 0 or capacity > 10_000:
+            raise ValidationError("Capacity is a number of tickets from 0 (no limit) to 10,000.", field="capacity")
+        profile.capacity = capacity
+    profile.save()
+    if not isinstance(teams, Unset):
+        outside = [team.name for team in teams if not team.members.filter(pk=agent.pk).exists()]
+        if outside:
+            raise ValidationError(f"{agent.name} is not a member of {', '.join(outside)}.", field="teams")
+        profile.teams.set(teams)
+    if not isinstance(skills, Unset):
+        names = normalise_tags(skills)
+        existing = {skill.name: skill for skill in Skill.objects.filter(name__in=names)}
+        created = Skill.objects.bulk_create([Skill(name=name) for name in names if name not in existing])
+        profile.skills.set([*existing.values(), *created])
+    transaction.on_commit(lambda: _assign_soon(now), robust=True)
+    return profile
+
+
+def _language(value: str) -> str:
+    """The primary language of a tag: "es-ES" and "es" both route as "es"."""
+    return value.strip().lower().replace("_", "-").split("-")[0]
+
+
+# --- shift timer and intake ----------------------------------------------------------
+
+
+def _require_self_or_manager(agent: User, actor: User, what: str) -> None:
+    require_role(actor, EDITOR_ROLES | MANAGER_ROLES, what)
+    if actor.pk != agent.pk and actor.role not in MANAGER_ROLES:
+        raise PermissionDenied(f"Only supervisors and admins may {what} for someone else.")
+
+
+def _set_state(profile: RoutingProfile, state: str, now: datetime) -> None:
+    old = profile.state
+    profile.state, profile.state_since = state, now
+    if state == AgentState.WORKING:
+        profile.idle_since = now
+    profile.save(update_fields=["state", "state_since", "idle_since"])
+    publish(AgentStateChanged(agent_id=profile.agent_id, old=old, new=state, at=now))
+
+
+def _close_interval(agent: User, kind: str, now: datetime) -> None:
+    WorkInterval.objects.filter(agent=agent, kind=kind, ended_at__isnull=True).update(ended_at=now)
+
+
+def _locked_profile(agent: User) -> RoutingProfile:
+    profile_of(agent)
+    return RoutingProfile.objects.select_for_update().get(agent=agent)
+
+
+@transaction.atomic
+def shift_start(*, agent: User, actor: User, now: datetime) -> RoutingProfile:
+    """Start the shift timer (RT4): work time runs and intake starts."""
+    _require_self_or_manager(agent, actor, "start the shift timer")
+    if agent.role not in EDITOR_ROLES or not agent.is_active:
+        raise ValidationError(f"{agent.name} cannot receive tickets.", field="agent")
+    profile = _locked_profile(agent)
+    if profile.state != AgentState.OFF:
+        raise Conflict(f"{agent.name}'s shift has already started.", field="state")
+    WorkInterval.objects.create(agent=agent, kind=IntervalKind.SHIFT, started_at=now)
+    _set_state(profile, AgentState.WORKING, now)
+    transaction.on_commit(lambda: _assign_soon(now), robust=True)
+    return profile
+
+
+@transaction.atomic
+def shift_stop(*, agent: User, actor: User, now: datetime) -> RoutingProfile:
+    """Stop the shift timer: work time stops, and tickets the agent has not opened go back to the queue."""
+    _require_self_or_manager(agent, actor, "stop the shift timer")
+    profile = _locked_profile(agent)
+    if profile.state == AgentState.OFF:
+        raise Conflict(f"{agent.name}'s shift has not started.", field="state")
+    _close_interval(agent, IntervalKind.PAUSED, now)
+    _close_interval(agent, IntervalKind.SHIFT, now)
+    _set_state(profile, AgentState.OFF, now)
+    _lock_decisions()
+    unopened = Ticket.objects.filter(
+        assignee=agent, status__in=UNSOLVED, awaiting_agent=True, assignee_opened_at__isnull=True
+    ).order_by("awaiting_since", "id")
+    for ticket in unopened:
+        ticket.assignee = agent
+        note = f"{agent.name} stopped work before opening it"
+        if ticket_route(ticket=ticket, assignee=None, note=note, now=now):
+            Assignment.objects.create(
+                ticket=ticket, agent=None, previous=agent, rule=Rule.RETURNED, note=note, created_at=now
+            )
+    transaction.on_commit(lambda: _assign_soon(now), robust=True)
+    return profile
+
+
+@transaction.atomic
+def intake_pause(*, agent: User, actor: User, now: datetime) -> RoutingProfile:
+    """Pause intake (RT5): the agent keeps working on their tickets and gets no new ones; invisible time runs."""
+    _require_self_or_manager(agent, actor, "pause intake")
+    profile = _locked_profile(agent)
+    if profile.state != AgentState.WORKING:
+        raise Conflict(f"{agent.name} is not taking tickets, so intake cannot pause.", field="state")
+    WorkInterval.objects.create(agent=agent, kind=IntervalKind.PAUSED, started_at=now)
+    _set_state(profile, AgentState.PAUSED, now)
+    return profile
+
+
+@transaction.atomic
+def intake_resume(*, agent: User, actor: User, now: datetime) -> RoutingProfile:
+    """Resume intake: new tickets reach the agent again."""
+    _require_self_or_manager(agent, actor, "resume intake")
+    profile = _locked_profile(agent)
+    if profile.state != AgentState.PAUSED:
+        raise Conflict(f"{agent.name}'s intake is not paused.", field="state")
+    _close_interval(agent, IntervalKind.PAUSED, now)
+    _set_state(profile, AgentState.WORKING, now)
+    transaction.on_commit(lambda: _assign_soon(now), robust=True)
+    return profile
+
+
+# --- assignment ------------------------------------------------------------------------
+
+
+@dataclass
+class _Agent:
+    """An agent taking tickets, as one assignment pass sees them."""
+
+    user: User
+    capacity: int
+    idle_since: datetime
+    unanswered: int
+    member_of: frozenset[int]
+    teams: frozenset[int]
+    booking_stages: frozenset[str]
+    booking_channels: frozenset[str]
+    channels: frozenset[str]
+    languages: frozenset[str]
+    priorities: frozenset[str]
+    skills: frozenset[str]
+    cleared: int = 0  # answers in the last RATE_WINDOW (rebalancing)
+    given: list[int] = field(default_factory=list)
+
+    @property
+    def has_room(self) -> bool:
+        return self.capacity == 0 or self.unanswered < self.capacity
+
+    def may_take(self, ticket: Ticket, needs: frozenset[str]) -> bool:
+        """RT1: every condition of the profile holds for the ticket (an empty condition holds for any)."""
+        if ticket.team_id is not None:
+            if ticket.team_id not in self.member_of or (self.teams and ticket.team_id not in self.teams):
+                return False
+        elif self.teams:
+            return False
+        return (
+            (not self.booking_stages or ticket.booking_stage in self.booking_stages)
+            and (not self.booking_channels or ticket.booking_channel in self.booking_channels)
+            and (not self.channels or ticket.channel in self.channels)
+            and (not self.languages or _language(ticket.language) in self.languages)
+            and (not self.priorities or ticket.priority in self.priorities)
+            and needs <= self.skills
+        )
+
+
+def _lock_decisions() -> None:
+    """Serialise assignment decisions across processes until the transaction ends."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+    # SQLite: Frontdesk's transactions begin IMMEDIATE, so this one already excludes other writers.
+
+
+def _taking_agents(now: datetime) -> list[_Agent]:
+    """Agents on shift with intake running, with their unanswered counts."""
+    profiles = list(
+        RoutingProfile.objects.filter(state=AgentState.WORKING, auto_assign=True, agent__is_active=True)
+        .select_related("agent")
+        .prefetch_related("teams", "skills")
+    )
+    if not profiles:
+        return []
+    ids = [profile.agent_id for profile in profiles]
+    unanswered = dict(
+        Ticket.objects.filter(assignee_id__in=ids, status__in=UNSOLVED, awaiting_agent=True)
+        .values("assignee_id")
+        .annotate(n=Count("id"))
+        .values_list("assignee_id", "n")
+    )
+    member_of: dict[int, set[int]] = {pk: set() for pk in ids}
+    for user_id, team_id in Team.members.through.objects.filter(user_id__in=ids).values_list("user_id", "team_id"):
+        member_of[user_id].add(team_id)
+    return [
+        _Agent(
+            user=profile.agent,
+            capacity=profile.capacity,
+            idle_since=profile.idle_since or profile.state_since or now,
+            unanswered=unanswered.get(profile.agent_id, 0),
+            member_of=frozenset(member_of[profile.agent_id]),
+            teams=frozenset(team.pk for team in profile.teams.all()),
+            booking_stages=frozenset(profile.booking_stages),
+            booking_channels=frozenset(profile.booking_channels),
+            channels=frozenset(profile.channels),
+            languages=frozenset(profile.languages),
+            priorities=frozenset(profile.priorities),
+            skills=frozenset(skill.name for skill in profile.skills.all()),
+        )
+        for profile in profiles
+    ]
+
+
+def _needs(ticket: Ticket, skills: frozenset[str]) -> frozenset[str]:
+    """The skills a ticket needs: its tags that name a skill."""
+    if not skills:
+        return frozenset()
+    return frozenset(tag.name for tag in ticket.tags.all()) & skills
+
+
+def _queue() -> "Q":
+    return Q(assignee__isnull=True, awaiting_agent=True, status__in=(Status.NEW, Status.OPEN))
+
+
+def _figures(candidates: Iterable[_Agent], chosen: _Agent) -> tuple[dict[str, object], str]:
+    ranked = sorted(candidates, key=lambda agent: (agent.unanswered, agent.idle_since, agent.user.pk))
+    figures = {
+        "unanswered": {str(agent.user.pk): agent.unanswered for agent in ranked},
+        "idle_since": chosen.idle_since.isoformat(),
+        "capacity": chosen.capacity,
+    }
+    compared = "; ".join(f"{agent.user.name} {agent.unanswered}" for agent in ranked[:5])
+    more = f" and {len(ranked) - 5} more" if len(ranked) > 5 else ""
+    tie = [agent for agent in ranked if agent.unanswered == chosen.unanswered]
+    why = " (idle longest)" if len(tie) > 1 else ""
+    return figures, f"fewest unanswered{why} among eligible agents: {compared}{more}"
+
+
+def routing_assign_waiting(*, now: datetime, chunk: int = QUEUE_CHUNK) -> int:
+    """Give waiting unassigned tickets, oldest first, to eligible agents with room (RT2).
+
+    Each ticket goes to the eligible agent with the fewest unanswered tickets; ties go to
+    the one idle longest. Tickets nobody may take stay in the queue. Returns how many
+    tickets were assigned. Runs in chunks, each its own transaction.
+    """
+    assigned = 0
+    after: tuple[datetime, int] | None = None
+    if not Ticket.objects.filter(_queue()).exists():
+        return 0  # the common case, decided without the lock
+    skills = frozenset(Skill.objects.values_list("name", flat=True))
+    while True:
+        with transaction.atomic():
+            _lock_decisions()
+            agents = [agent for agent in _taking_agents(now) if agent.has_room]
+            if not agents:
+                return assigned
+            waiting = Ticket.objects.filter(_queue()).order_by("awaiting_since", "id")
+            if after is not None:
+                waiting = waiting.filter(Q(awaiting_since__gt=after[0]) | Q(awaiting_since=after[0], id__gt=after[1]))
+            if skills:
+                waiting = waiting.prefetch_related("tags")
+            tickets = list(waiting[:chunk])
+            if not tickets:
+                return assigned
+            decisions = []
+            for ticket in tickets:
+                needs = _needs(ticket, skills)
+                candidates = [agent for agent in agents if agent.has_room and agent.may_take(ticket, needs)]
+                if not candidates:
+                    continue
+                chosen = min(candidates, key=lambda agent: (agent.unanswered, agent.idle_since, agent.user.pk))
+                figures, note = _figures(candidates, chosen)
+                if ticket_route(ticket=ticket, assignee=chosen.user, note=note, now=now):
+                    decisions.append(
+                        Assignment(
+                            ticket=ticket,
+                            agent=chosen.user,
+                            rule=Rule.ASSIGNED,
+                            figures=figures,
+                            note=note,
+                            created_at=now,
+                        )
+                    )
+                    chosen.unanswered += 1
+                    chosen.idle_since = now
+                    chosen.given.append(ticket.pk)
+                    if not any(agent.has_room for agent in agents):
+                        break
+            Assignment.objects.bulk_create(decisions)
+            given = [agent.user.pk for agent in agents if agent.given]
+            RoutingProfile.objects.filter(agent_id__in=given).update(idle_since=now)
+            assigned += len(decisions)
+            last = tickets[-1]
+            after = (last.awaiting_since, last.pk)  # type: ignore[assignment]
+            if len(tickets) < chunk or not any(agent.has_room for agent in agents):
+                return assigned
+
+
+def _assign_soon(now: datetime) -> None:
+    """After a commit that may let tickets move (a shift started, a profile changed): run a pass."""
+    routing_assign_waiting(now=now)
+
+
+# --- rebalancing -------------------------------------------------------------------------
+
+
+def routing_rebalance(*, now: datetime) -> int:
+    """Move unopened tickets from agents who are behind to eligible agents clearing faster (RT3).
+
+    A ticket moves from A to B when B may take it and has room, B answered more customers
+    than A in the last hour, and B would still hold fewer unanswered tickets than A
+    (A has at least two more). A ticket its agent has opened never moves. Oldest waiting
+    tickets move first. Returns how many moved.
+    """
+    with transaction.atomic():
+        _lock_decisions()
+        agents = {agent.user.pk: agent for agent in _taking_agents(now)}
+        if len(agents) < 2:
+            return 0
+        cleared = dict(
+            Message.objects.filter(
+                author_agent_id__in=list(agents),
+                kind=MessageKind.REPLY,
+                response_seconds__isnull=False,
+                created_at__gt=now - RATE_WINDOW,
+                created_at__lte=now,
+            )
+            .values("author_agent_id")
+            .annotate(n=Count("id"))
+            .values_list("author_agent_id", "n")
+        )
+        for pk, agent in agents.items():
+            agent.cleared = cleared.get(pk, 0)
+        skills = frozenset(Skill.objects.values_list("name", flat=True))
+        movable = Ticket.objects.filter(
+            assignee_id__in=list(agents), status__in=UNSOLVED, awaiting_agent=True, assignee_opened_at__isnull=True
+        ).order_by("awaiting_since", "id")
+        if skills:
+            movable = movable.prefetch_related("tags")
+        moves = []
+        for ticket in movable:
+            source = agents[ticket.assignee_id]  # type: ignore[index]
+            needs = _needs(ticket, skills)
+            targets = [
+                agent
+                for agent in agents.values()
+                if agent.cleared > source.cleared
+                and source.unanswered - agent.unanswered >= 2
+                and agent.has_room
+                and agent.may_take(ticket, needs)
+            ]
+            if not targets:
+                continue
+            target = min(targets, key=lambda agent: (agent.unanswered, -agent.cleared, agent.user.pk))
+            figures = {
+                "unanswered": {str(source.user.pk): source.unanswered, str(target.user.pk): target.unanswered},
+                "cleared_last_hour": {str(source.user.pk): source.cleared, str(target.user.pk): target.cleared},
+            }
+            note = (
+                f"rebalanced from {source.user.name} ({source.unanswered} unanswered, {source.cleared} answered "
+                f"in the last hour) to {target.user.name} ({target.unanswered} unanswered, {target.cleared} answered)"
+            )
+            ticket.assignee = source.user
+            if ticket_route(ticket=ticket, assignee=target.user, note=note, now=now):
+                moves.append(
+                    Assignment(
+                        ticket=ticket,
+                        agent=target.user,
+                        previous=source.user,
+                        rule=Rule.REBALANCED,
+                        figures=figures,
+                        note=note,
+                        created_at=now,
+                    )
+                )
+                source.unanswered -= 1
+                target.unanswered += 1
+        Assignment.objects.bulk_create(moves)
+        return len(moves)
+
+
+# --- domain event handlers (subscribed in RoutingConfig.ready) ---------------------------
+
+
+def assign_on_create(event: TicketCreated) -> None:
+    """A new ticket: assign it (and anything older still waiting) now, if anyone is taking tickets."""
+    _assign_if_anyone_works()
+
+
+def assign_on_message(event: MessageAdded) -> None:
+    """A customer wrote on an unassigned ticket, or an agent's answer made room: run a pass."""
+    if event.kind == MessageKind.REPLY:
+        _assign_if_anyone_works()
+
+
+def assign_on_change(event: TicketChanged) -> None:
+    """A person unassigned, reopened or re-routed a ticket: it may be waiting now.
+
+    Routing's own moves (no actor) do not trigger another pass; the periodic pass covers the rest."""
+    if event.actor_id is not None and {"assignee", "status", "team", "tags"} & set(event.fields):
+        _assign_if_anyone_works()
+
+
+def _assign_if_anyone_works() -> None:
+    from django.utils import timezone
+
+    if RoutingProfile.objects.filter(state=AgentState.WORKING, auto_assign=True).exists():
+        routing_assign_waiting(now=timezone.now())
