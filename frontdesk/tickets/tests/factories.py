@@ -24,6 +24,7 @@ class TicketFactory(factory.django.DjangoModelFactory[Ticket]):
     updated_at = NOW
     last_activity_at = NOW
     last_customer_message_at = NOW
+    awaiting_since = NOW
 
 
 class MessageFactory(factory.django.DjangoModelFactory[Message]):
