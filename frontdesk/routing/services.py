@@ -422,21 +422,13 @@ def routing_rebalance(*, now: datetime) -> int:
         ).order_by("awaiting_since", "id")
         if skills:
             movable = movable.prefetch_related("tags")
-        moves = []
+        held: dict[int, list[Ticket]] = {pk: [] for pk in agents}
         for ticket in movable:
-            source = agents[ticket.assignee_id]  # type: ignore[index]
-            needs = _needs(ticket, skills)
-            targets = [
-                agent
-                for agent in agents.values()
-                if agent.cleared > source.cleared
-                and source.unanswered - agent.unanswered >= 2
-                and agent.has_room
-                and agent.may_take(ticket, needs)
-            ]
-            if not targets:
-                continue
-            target = min(targets, key=lambda agent: (agent.unanswered, -agent.cleared, agent.user.pk))
+            held[ticket.assignee_id].append(ticket)  # type: ignore[index]
+        moves: list[Assignment] = []
+        while move := _next_move(agents, held, skills):
+            ticket, source, target = move
+            held[source.user.pk].remove(ticket)
             figures = {
                 "unanswered": {str(source.user.pk): source.unanswered, str(target.user.pk): target.unanswered},
                 "cleared_last_hour": {str(source.user.pk): source.cleared, str(target.user.pk): target.cleared},
@@ -462,6 +454,27 @@ def routing_rebalance(*, now: datetime) -> int:
                 target.unanswered += 1
         Assignment.objects.bulk_create(moves)
         return len(moves)
+
+
+def _next_move(
+    agents: dict[int, _Agent], held: dict[int, list[Ticket]], skills: frozenset[str]
+) -> tuple[Ticket, _Agent, _Agent] | None:
+    """The next rebalancing move: from the agent furthest behind, their oldest unopened ticket that a
+    faster agent with at least two fewer unanswered tickets may take (the least loaded such agent)."""
+    for source in sorted(agents.values(), key=lambda agent: (-agent.unanswered, agent.cleared, agent.user.pk)):
+        faster = [
+            agent
+            for agent in agents.values()
+            if agent.cleared > source.cleared and source.unanswered - agent.unanswered >= 2 and agent.has_room
+        ]
+        if not faster:
+            continue
+        for ticket in held[source.user.pk]:
+            needs = _needs(ticket, skills)
+            targets = [agent for agent in faster if agent.may_take(ticket, needs)]
+            if targets:
+                return ticket, source, min(targets, key=lambda agent: (agent.unanswered, -agent.cleared, agent.user.pk))
+    return None
 
 
 # --- domain event handlers (subscribed in RoutingConfig.ready) ---------------------------
