@@ -1,8 +1,9 @@
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
-from frontdesk.accounts.models import Role
+from frontdesk.accounts.models import Role, User
 from frontdesk.accounts.tests.factories import TeamFactory, UserFactory
 from frontdesk.core.errors import Conflict, PermissionDenied, ValidationError
 from frontdesk.routing.models import AgentState, Assignment, IntervalKind, RoutingProfile, Rule, WorkInterval
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.django_db
 LATER = NOW + timedelta(minutes=5)
 
 
-def holding(agent: object, count: int, **fields: object) -> list[Ticket]:
+def holding(agent: User, count: int, **fields: object) -> list[Ticket]:
     """`count` unanswered tickets the agent holds and has not opened."""
     return TicketFactory.create_batch(count, assignee=agent, status=Status.OPEN, assigned_at=NOW, **fields)
 
@@ -34,7 +35,7 @@ def waiting(count: int = 1, **fields: object) -> list[Ticket]:
     return TicketFactory.create_batch(count, **fields)
 
 
-def manager() -> object:
+def manager() -> User:
     return UserFactory.create(role=Role.SUPERVISOR)
 
 
@@ -243,7 +244,7 @@ def test_a_ticket_tagged_with_a_skill_goes_to_an_agent_who_has_it() -> None:
     boss = manager()
     speaker = working_agent("Speaker", idle_since=LATER)
     working_agent("Other")
-    routing_profile_update(agent=speaker, actor=boss, skills=["German"], now=NOW)  # type: ignore[arg-type]
+    routing_profile_update(agent=speaker, actor=boss, skills=["German"], now=NOW)
     [ticket] = waiting()
     ticket.tags.create(name="german")
     [plain] = waiting()
@@ -267,7 +268,7 @@ def test_a_profile_rejects_unknown_values_and_changes_nothing() -> None:
     agent = working_agent(capacity=7)
 
     with pytest.raises(ValidationError) as error:
-        routing_profile_update(agent=agent, actor=manager(), booking_stages=["someday"], capacity=9, now=NOW)  # type: ignore[arg-type]
+        routing_profile_update(agent=agent, actor=manager(), booking_stages=["someday"], capacity=9, now=NOW)
 
     assert error.value.field == "booking_stages"
     assert RoutingProfile.objects.get(agent=agent).capacity == 7
@@ -277,7 +278,7 @@ def test_a_profile_cannot_name_a_team_the_agent_is_not_in() -> None:
     agent = working_agent()
 
     with pytest.raises(ValidationError) as error:
-        routing_profile_update(agent=agent, actor=manager(), teams=[TeamFactory.create()], now=NOW)  # type: ignore[arg-type]
+        routing_profile_update(agent=agent, actor=manager(), teams=[TeamFactory.create()], now=NOW)
 
     assert error.value.field == "teams"
 
@@ -366,7 +367,7 @@ def test_an_agent_cannot_stop_someone_elses_timer_but_a_supervisor_can() -> None
 
     with pytest.raises(PermissionDenied):
         shift_stop(agent=agent, actor=colleague, now=LATER)
-    shift_stop(agent=agent, actor=manager(), now=LATER)  # type: ignore[arg-type]
+    shift_stop(agent=agent, actor=manager(), now=LATER)
 
     assert RoutingProfile.objects.get(agent=agent).state == AgentState.OFF
 
@@ -374,7 +375,7 @@ def test_an_agent_cannot_stop_someone_elses_timer_but_a_supervisor_can() -> None
 # --- RT3: rebalancing -------------------------------------------------------------------------
 
 
-def answered(agent: object, count: int) -> None:
+def answered(agent: User, count: int) -> None:
     """`count` customers the agent answered in the last hour."""
     for _ in range(count):
         ticket = TicketFactory.create(assignee=agent, status=Status.OPEN, awaiting_agent=False, awaiting_since=None)
