@@ -203,7 +203,7 @@ def test_the_seeds_pre_check_in_airbnb_agent_gets_only_those_conversations() -> 
     ],
 )
 def test_a_profile_condition_keeps_other_tickets_away(
-    profile: dict[str, object], ticket_fields: dict[str, object]
+    profile: dict[str, Any], ticket_fields: dict[str, Any]
 ) -> None:
     working_agent(**profile)
     [ticket] = waiting(**ticket_fields)
