@@ -8,7 +8,8 @@ Each move is also conditional on the ticket being as the pass read it
 wins and nothing is assigned twice.
 """
 
-from collections.abc import Iterable, Sequence
+import heapq
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -307,18 +308,28 @@ def _queue() -> "Q":
     return Q(assignee__isnull=True, awaiting_agent=True, status__in=(Status.NEW, Status.OPEN))
 
 
-def _figures(candidates: Iterable[_Agent], chosen: _Agent) -> tuple[dict[str, object], str]:
-    ranked = sorted(candidates, key=lambda agent: (agent.unanswered, agent.idle_since, agent.user.pk))
+FIGURES_KEPT = 10  # the least loaded candidates a decision records
+
+
+def _rank(agent: _Agent) -> tuple[int, datetime, int]:
+    return agent.unanswered, agent.idle_since, agent.user.pk
+
+
+def _decide(candidates: list[_Agent]) -> tuple[_Agent, dict[str, object], str]:
+    """The agent with the fewest unanswered tickets (ties: idle longest), and the figures compared."""
+    ranked = heapq.nsmallest(FIGURES_KEPT, candidates, key=_rank)
+    chosen = ranked[0]
     figures = {
         "unanswered": {str(agent.user.pk): agent.unanswered for agent in ranked},
+        "candidates": len(candidates),
         "idle_since": chosen.idle_since.isoformat(),
         "capacity": chosen.capacity,
     }
     compared = "; ".join(f"{agent.user.name} {agent.unanswered}" for agent in ranked[:5])
-    more = f" and {len(ranked) - 5} more" if len(ranked) > 5 else ""
-    tie = [agent for agent in ranked if agent.unanswered == chosen.unanswered]
-    why = " (idle longest)" if len(tie) > 1 else ""
-    return figures, f"fewest unanswered{why} among eligible agents: {compared}{more}"
+    more = f" and {len(candidates) - 5} more" if len(candidates) > 5 else ""
+    tie = len(ranked) > 1 and ranked[1].unanswered == chosen.unanswered
+    why = " (idle longest)" if tie else ""
+    return chosen, figures, f"fewest unanswered{why} among eligible agents: {compared}{more}"
 
 
 def routing_assign_waiting(*, now: datetime, chunk: int = QUEUE_CHUNK) -> int:
@@ -353,8 +364,7 @@ def routing_assign_waiting(*, now: datetime, chunk: int = QUEUE_CHUNK) -> int:
                 candidates = [agent for agent in agents if agent.has_room and agent.may_take(ticket, needs)]
                 if not candidates:
                     continue
-                chosen = min(candidates, key=lambda agent: (agent.unanswered, agent.idle_since, agent.user.pk))
-                figures, note = _figures(candidates, chosen)
+                chosen, figures, note = _decide(candidates)
                 if ticket_route(ticket=ticket, assignee=chosen.user, note=note, now=now):
                     decisions.append(
                         Assignment(
