@@ -51,6 +51,7 @@ from frontdesk.tickets.services import (
     ticket_create,
     ticket_escalate_to_manager,
     ticket_escalate_to_team,
+    ticket_mark_opened,
     ticket_merge,
     ticket_reply,
     ticket_resolve_escalation,
@@ -140,7 +141,11 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> WithStatus[Ticket]
 
 @router.get("/tickets/{ticket_id}", response={200: TicketOut, **ERRORS}, summary="Read a ticket")
 def get_ticket(request: HttpRequest, ticket_id: int) -> Ticket:
-    return access_ticket(request_agent(request), ticket_id)
+    """Read by its assignee, the ticket counts as opened: routing no longer moves it."""
+    user = request_agent(request)
+    ticket = access_ticket(user, ticket_id)
+    ticket_mark_opened(ticket=ticket, user=user, now=timezone.now())
+    return ticket
 
 
 @router.patch("/tickets/{ticket_id}", response={200: TicketOut, **ERRORS}, summary="Change a ticket")
@@ -153,7 +158,7 @@ def update_ticket(request: HttpRequest, ticket_id: int, payload: TicketPatch) ->
         changes["team"] = _team(user, changes["team"])
     if "assignee" in changes:
         changes["assignee"] = _assignee(user, changes["assignee"])
-    for field in ("type", "booking_stage", "booking_channel"):
+    for field in ("type", "booking_stage", "booking_channel", "outcome"):
         if field in changes:
             changes[field] = changes[field] or ""
     return ticket_update(ticket=ticket, actor=user, now=timezone.now(), **changes)

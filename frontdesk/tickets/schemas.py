@@ -17,6 +17,7 @@ from frontdesk.tickets.models import (
     EventKind,
     Message,
     MessageKind,
+    Outcome,
     Priority,
     Status,
     Ticket,
@@ -52,6 +53,11 @@ class TicketOut(Schema):
     first_response_at: datetime | None
     solved_at: datetime | None
     closed_at: datetime | None
+    outcome: Outcome | None = Field(description="What the inquiry led to; null while not known.")
+    assigned_at: datetime | None = Field(description="When the current assignee got the ticket.")
+    assignee_opened_at: datetime | None = Field(
+        description="When the assignee first opened it; routing never moves it after that."
+    )
     merged_into: int | None = Field(None, alias="merged_into_id", description="Set when merged into that ticket.")
     follow_up_of: int | None = Field(None, alias="follow_up_of_id", description="The closed ticket this one continues.")
 
@@ -67,6 +73,10 @@ class TicketOut(Schema):
     @staticmethod
     def resolve_booking_channel(ticket: Ticket) -> str | None:
         return ticket.booking_channel or None
+
+    @staticmethod
+    def resolve_outcome(ticket: Ticket) -> str | None:
+        return ticket.outcome or None
 
     @staticmethod
     def resolve_tags(ticket: Ticket) -> list[str]:
@@ -148,12 +158,12 @@ class TicketIn(Input):
 
 
 # Fields of TicketPatch that may be null: null clears them.
-NULLABLE_PATCH_FIELDS = frozenset({"team", "assignee", "type", "booking_stage", "booking_channel"})
+NULLABLE_PATCH_FIELDS = frozenset({"team", "assignee", "type", "booking_stage", "booking_channel", "outcome"})
 
 
 class TicketPatch(Input):
-    """Only the fields sent change. `team`, `assignee`, `type`, `booking_stage` and `booking_channel`
-    may be null to clear them; `custom_fields` is merged, and a key set to null is removed."""
+    """Only the fields sent change. `team`, `assignee`, `type`, `booking_stage`, `booking_channel` and
+    `outcome` may be null to clear them; `custom_fields` is merged, and a key set to null is removed."""
 
     subject: str | None = Field(None, max_length=300)
     status: Status | None = None
@@ -166,6 +176,7 @@ class TicketPatch(Input):
     booking_stage: Blankable[BookingStage] = None
     booking_channel: Blankable[BookingChannel] = None
     custom_fields: dict[str, Any] | None = None
+    outcome: Blankable[Outcome] = Field(None, description="booked or not_booked; set by an agent or a booking system.")
 
     @field_validator("subject", "status", "priority", "tags", "language", "custom_fields")
     @classmethod

@@ -39,6 +39,19 @@ def test_openapi_document_lists_every_endpoint_with_typed_schemas(client: Client
         "/api/v1/agents",
         "/api/v1/agents/{agent_id}",
         "/api/v1/teams",
+        "/api/v1/agents/{agent_id}/routing-profile",
+        "/api/v1/agents/{agent_id}/shift/start",
+        "/api/v1/agents/{agent_id}/shift/stop",
+        "/api/v1/agents/{agent_id}/intake/pause",
+        "/api/v1/agents/{agent_id}/intake/resume",
+        "/api/v1/me/routing-profile",
+        "/api/v1/me/shift/start",
+        "/api/v1/me/shift/stop",
+        "/api/v1/me/intake/pause",
+        "/api/v1/me/intake/resume",
+        "/api/v1/routing/dashboard",
+        "/api/v1/routing/skills",
+        "/api/v1/tickets/{ticket_id}/assignments",
     }
     operations = [operation for path in document["paths"].values() for operation in path.values()]
     assert all(operation["summary"] and operation["tags"] for operation in operations)

@@ -467,6 +467,60 @@ def test_patch_of_a_closed_ticket_is_a_conflict(api: Client) -> None:
     assert response.json()["error"]["code"] == "conflict"
 
 
+def test_patch_outcome_shows_in_the_ticket_and_its_history(api: Client) -> None:
+    ticket = new_ticket()
+
+    response = api.patch(f"/api/v1/tickets/{ticket.pk}", {"outcome": "booked"}, content_type=JSON)
+
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "booked"
+    assert api.get(f"/api/v1/tickets/{ticket.pk}").json()["outcome"] == "booked"
+    assert ticket.events.filter(kind=EventKind.CHANGED, field="outcome", new_value="booked").exists()
+
+
+def test_patch_outcome_blank_clears_it(api: Client) -> None:
+    ticket = TicketFactory.create(outcome="not_booked")
+
+    response = api.patch(f"/api/v1/tickets/{ticket.pk}", {"outcome": ""}, content_type=JSON)
+
+    ticket.refresh_from_db()
+    assert response.json()["outcome"] is None
+    assert ticket.outcome == ""
+
+
+def test_patch_refuses_an_unknown_outcome(api: Client) -> None:
+    ticket = new_ticket()
+
+    response = api.patch(f"/api/v1/tickets/{ticket.pk}", {"outcome": "maybe"}, content_type=JSON)
+
+    ticket.refresh_from_db()
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "outcome"
+    assert ticket.outcome == ""
+
+
+def test_assignee_reading_a_ticket_marks_it_opened() -> None:
+    agent = UserFactory.create()
+    ticket = TicketFactory.create(assignee=agent, assigned_at=NOW)
+
+    response = api_client(agent).get(f"/api/v1/tickets/{ticket.pk}")
+
+    ticket.refresh_from_db()
+    assert response.json()["assigned_at"] == "2026-11-02T09:00:00Z"
+    assert ticket.assignee_opened_at is not None
+    assert response.json()["assignee_opened_at"] is not None
+
+
+def test_someone_else_reading_a_ticket_leaves_it_unopened(api: Client) -> None:
+    ticket = TicketFactory.create(assignee=UserFactory.create(), assigned_at=NOW)
+
+    response = api.get(f"/api/v1/tickets/{ticket.pk}")
+
+    ticket.refresh_from_db()
+    assert response.json()["assignee_opened_at"] is None
+    assert ticket.assignee_opened_at is None
+
+
 # --- escalations and history -------------------------------------------------------------
 
 
