@@ -98,3 +98,27 @@ def ticket_assignments(*, user: User, ticket_id: int) -> QuerySet[Assignment]:
     """The routing decisions about a ticket the user may see, oldest first."""
     ticket = access_ticket(user, ticket_id)
     return Assignment.objects.filter(ticket=ticket).select_related("agent", "previous")
+
+
+def own_profile(user: User) -> RoutingProfile | None:
+    """The signed-in person's own routing profile, for their shift bar; None if they cannot receive tickets."""
+    if user.role not in EDITOR_ROLES or not user.is_active:
+        return None
+    profile = RoutingProfile.objects.filter(agent=user).first() or RoutingProfile(agent=user)
+    profile.agent = user
+    return profile
+
+
+def profile_list(*, user: User) -> list[RoutingProfile]:
+    """Every active agent who can receive tickets, with their profile and teams. Supervisors and admins only."""
+    require_agent(user)
+    if user.role not in MANAGER_ROLES:
+        raise PermissionDenied("Only supervisors and admins may see other agents' routing profiles.")
+    agents = User.objects.filter(role__in=EDITOR_ROLES, is_active=True).order_by("name")
+    profiles = {profile.agent_id: profile for profile in RoutingProfile.objects.filter(agent__in=agents)}
+    listed = []
+    for agent in agents.prefetch_related("teams"):
+        profile = profiles.get(agent.pk) or RoutingProfile(agent=agent)
+        profile.agent = agent
+        listed.append(profile)
+    return listed

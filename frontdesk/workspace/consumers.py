@@ -3,7 +3,9 @@
 The server tells pages *that* something changed (ticket ids and field names,
 never content); pages re-fetch what they show through the permission-checked
 views. Groups: "inbox" (every signed-in agent) and "ticket-<id>" (pages showing
-that ticket, joined only after `access_ticket` allows it).
+that ticket, joined only after `access_ticket` allows it). An agent's shift state
+(working, intake paused, off) goes to "inbox" too: the team dashboard shows it to
+every agent.
 """
 
 from typing import Any
@@ -15,6 +17,7 @@ from frontdesk.accounts.models import User
 from frontdesk.accounts.selectors import require_agent
 from frontdesk.core.errors import FrontdeskError
 from frontdesk.core.realtime import broadcast, remember_server_loop
+from frontdesk.routing.events import AgentStateChanged
 from frontdesk.tickets.events import MessageAdded, TicketChanged, TicketCreated
 from frontdesk.tickets.selectors import access_ticket
 
@@ -54,6 +57,19 @@ def push_message_added(event: MessageAdded) -> None:
             "kind": event.kind,
             "actor_id": event.actor_id,
         }
+    )
+
+
+def push_agent_state(event: AgentStateChanged) -> None:
+    _push(
+        {
+            "type": "agent.state",
+            "agent_id": event.agent_id,
+            "old": event.old,
+            "state": event.new,
+            "at": event.at.isoformat(),
+        },
+        ticket=False,
     )
 
 

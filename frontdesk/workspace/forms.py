@@ -12,11 +12,13 @@ from django_stubs_ext import StrOrPromise
 
 from frontdesk.accounts.models import Team, User
 from frontdesk.core.errors import FrontdeskError
+from frontdesk.routing.models import RoutingProfile
 from frontdesk.tickets.models import (
     TRANSITIONS,
     BookingChannel,
     BookingStage,
     Channel,
+    Outcome,
     Priority,
     Status,
     Ticket,
@@ -195,6 +197,13 @@ class PropertiesForm(ServiceForm):
         required=False,
         show_hidden_initial=True,
     )
+    # Whether the inquiry led to a booking (the conversion rate of the reports).
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=FixedChoices(NONE, Outcome.choices),
+        required=False,
+        show_hidden_initial=True,
+    )
 
     def __init__(
         self, data: Any = None, *, ticket: Ticket, tags: Sequence[str], teams: Sequence[Team], agents: Sequence[User]
@@ -209,6 +218,7 @@ class PropertiesForm(ServiceForm):
             "language": ticket.language,
             "booking_stage": ticket.booking_stage,
             "booking_channel": ticket.booking_channel,
+            "outcome": ticket.outcome,
         }
         super().__init__(data, initial=initial)
         self.teams = {team.pk: team for team in teams}
@@ -271,3 +281,102 @@ class EscalateToTeamForm(ServiceForm):
 
     def chosen_team(self) -> Team:
         return self.teams[self.cleaned_data["team"]]
+
+
+def _names(text: str) -> list[str]:
+    """ "es, en" → ["es", "en"]: a list typed with commas."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+class RoutingProfileForm(ServiceForm):
+    """Which tickets an agent may receive, on their card. A condition with nothing ticked takes any ticket."""
+
+    auto_assign = forms.BooleanField(label=_("Receives tickets automatically"), required=False)
+    booking_stages = forms.MultipleChoiceField(
+        label=_("Booking stages"),
+        choices=FixedChoices(BookingStage.choices),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    booking_channels = forms.MultipleChoiceField(
+        label=_("Booking channels"),
+        choices=FixedChoices(BookingChannel.choices),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    channels = forms.MultipleChoiceField(
+        label=_("Contact channels"),
+        choices=FixedChoices(Channel.choices),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    teams = forms.TypedMultipleChoiceField(
+        label=_("Teams"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only the teams the agent is a member of. None ticked: any of them."),
+    )
+    languages = forms.CharField(
+        label=_("Languages"),
+        required=False,
+        max_length=200,
+        help_text=_("Language codes separated by commas, such as es, en."),
+    )
+    priorities = forms.MultipleChoiceField(
+        label=_("Priorities"),
+        choices=FixedChoices(Priority.choices),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    skills = forms.CharField(
+        label=_("Skills"),
+        required=False,
+        max_length=1000,
+        help_text=_("Separate skills with commas. A ticket tagged with a skill goes only to agents who have it."),
+    )
+    capacity = forms.IntegerField(
+        label=_("Capacity"),
+        min_value=0,
+        max_value=10_000,
+        help_text=_("The most unanswered tickets the agent holds at once; 0 for no limit."),
+    )
+
+    def __init__(
+        self, data: Any = None, *, profile: RoutingProfile, teams: Sequence[Team], read_only: bool = False
+    ) -> None:
+        """`teams`: the teams the agent is a member of, the only ones their profile may name.
+        `read_only`: the profile shown to its agent, who may not change it."""
+        saved = not profile._state.adding
+        initial = {
+            "auto_assign": profile.auto_assign,
+            "booking_stages": profile.booking_stages,
+            "booking_channels": profile.booking_channels,
+            "channels": profile.channels,
+            "teams": [team.pk for team in profile.teams.all()] if saved else [],
+            "languages": ", ".join(profile.languages),
+            "priorities": profile.priorities,
+            "skills": ", ".join(skill.name for skill in profile.skills.all()) if saved else "",
+            "capacity": profile.capacity,
+        }
+        super().__init__(data, initial=initial)
+        self.member_teams = {team.pk: team for team in teams}
+        self.fields["teams"].choices = FixedChoices(_team_choices(teams))  # type: ignore[attr-defined]
+        self.read_only = read_only
+        for field in self.fields.values():
+            field.disabled = read_only
+
+    def profile_arguments(self) -> dict[str, Any]:
+        """The keyword arguments for routing_profile_update: the whole profile as the form shows it."""
+        data = self.cleaned_data
+        return {
+            "auto_assign": data["auto_assign"],
+            "booking_stages": data["booking_stages"],
+            "booking_channels": data["booking_channels"],
+            "channels": data["channels"],
+            "teams": [self.member_teams[pk] for pk in data["teams"]],
+            "languages": _names(data["languages"]),
+            "priorities": data["priorities"],
+            "skills": _names(data["skills"]),
+            "capacity": data["capacity"],
+        }

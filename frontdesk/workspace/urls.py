@@ -17,4 +17,9 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/escalate-to-team/", views.ticket_escalate_to_team, name="ticket_escalate_team"),
     path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
     path("contacts/<int:contact_id>/", views.contact_detail, name="contact"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("agents/", views.agents, name="agents"),
+    path("agents/<int:agent_id>/", views.agent_card, name="agent"),
+    path("agents/<int:agent_id>/shift/", views.agent_shift, name="agent_shift"),
+    path("agents/<int:agent_id>/shift/<slug:action>/", views.agent_shift_change, name="agent_shift_change"),
 ]

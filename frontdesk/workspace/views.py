@@ -1,4 +1,5 @@
-"""The agent workspace: inbox views, the ticket page, the contact page.
+"""The agent workspace: inbox views, the ticket page, the contact page, and routing's pages:
+the shift bar, the agents and their cards, the team dashboard.
 
 Every view reads the same way: parse the input, `access_*` what it names, call
 one service, render. Forms that htmx submits get back the changed parts of the
@@ -10,6 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, Concatenate, ParamSpec
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -17,13 +19,18 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
 from frontdesk.accounts.models import EDITOR_ROLES, MANAGER_ROLES, User
 from frontdesk.accounts.selectors import access_contact, agent_list, require_agent, team_list
 from frontdesk.core.errors import FrontdeskError, NotFound, PermissionDenied
 from frontdesk.mail.selectors import failed_email_count, ticket_emails
+from frontdesk.routing import services as routing
+from frontdesk.routing.models import RoutingProfile
+from frontdesk.routing.selectors import access_profile, profile_list, team_dashboard
 from frontdesk.tickets import services
 from frontdesk.tickets.models import TRANSITIONS, Message, Status, Ticket
 from frontdesk.tickets.selectors import (
@@ -47,6 +54,7 @@ from frontdesk.workspace.forms import (
     PropertiesForm,
     ReplyForm,
     ResolveEscalationForm,
+    RoutingProfileForm,
     ServiceForm,
 )
 
@@ -55,6 +63,13 @@ PAGE_SIZE = 25
 TICKET_PARTS = ("header", "conversation", "properties", "history")
 # The statuses a reply can set in the same step ("Send and mark pending").
 REPLY_STATUSES = (Status.PENDING, Status.SOLVED)
+# The buttons of the shift bar.
+SHIFT_CHANGES: dict[str, Callable[..., RoutingProfile]] = {
+    "start": routing.shift_start,
+    "stop": routing.shift_stop,
+    "pause": routing.intake_pause,
+    "resume": routing.intake_resume,
+}
 
 P = ParamSpec("P")
 
@@ -149,7 +164,10 @@ def _nav_context(agent: User, active: str) -> dict[str, Any]:
 @agent_view
 def ticket_detail(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
     agent = require_agent(request.user)
-    return _ticket_page(request, agent, access_ticket(agent, ticket_id))
+    ticket = access_ticket(agent, ticket_id)
+    # The assignee has seen it: from now on routing leaves it with them.
+    services.ticket_mark_opened(ticket=ticket, user=agent, now=timezone.now())
+    return _ticket_page(request, agent, ticket)
 
 
 @require_GET
@@ -361,3 +379,114 @@ def contact_detail(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
         "timeline": contact_timeline(user=agent, contact=contact),
     }
     return render(request, "workspace/contact.html", context)
+
+
+# --- shift timer and intake ------------------------------------------------------------
+
+
+@require_GET
+@agent_view
+def agent_shift(request: HtmxHttpRequest, agent_id: int) -> HttpResponse:
+    """An agent's shift bar, re-fetched when a push says their state changed."""
+    user = require_agent(request.user)
+    return _shift_bar(request, access_profile(user, agent_id), place=request.GET.get("place", ""))
+
+
+@require_POST
+@agent_view
+def agent_shift_change(request: HtmxHttpRequest, agent_id: int, action: str) -> HttpResponse:
+    """Start or stop the shift timer, pause or resume intake: one's own, or (supervisors) anyone's.
+
+    A button pressed on a page that no longer shows the state (changed in another tab) is
+    refused with the reason, and changes nothing."""
+    user = require_agent(request.user)
+    change = SHIFT_CHANGES.get(action)
+    if change is None:
+        raise Http404("No such shift action.")
+    profile = access_profile(user, agent_id)
+    try:
+        profile = change(agent=profile.agent, actor=user, now=timezone.now())
+    except FrontdeskError as error:
+        if is_partial(request):
+            return _shift_bar(request, profile, place=request.POST.get("place", ""), error=error)
+        context = {"shift_error": error.message, "back": _back(request)}
+        return render(request, "workspace/shift.html", context, status=error.status)
+    if is_partial(request):
+        return _shift_bar(request, profile, place=request.POST.get("place", ""))
+    return redirect(_back(request))
+
+
+def _shift_bar(
+    request: HtmxHttpRequest, profile: RoutingProfile, *, place: str, error: FrontdeskError | None = None
+) -> HttpResponse:
+    """The bar in the page header (the agent's own) or on an agent's card (place "card")."""
+    context = {
+        "shift": profile,
+        "place": "card" if place == "card" else "header",
+        "shift_error": error.message if error else "",
+    }
+    return render(request, "workspace/_shift_bar.html", context, status=error.status if error else 200)
+
+
+def _back(request: HtmxHttpRequest) -> str:
+    """Where a form posted without JavaScript returns: the page it was on, if it is one of ours."""
+    referer = request.headers.get("Referer", "")
+    if url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return referer
+    return reverse("workspace:inbox")
+
+
+# --- agents and their routing profiles ---------------------------------------------------
+
+
+@require_GET
+@agent_view
+def agents(request: HtmxHttpRequest) -> HttpResponse:
+    """Every agent who can receive tickets, with their state and capacity. Supervisors and admins."""
+    user = require_agent(request.user)
+    context = {"profiles": profile_list(user=user), **_nav_context(user, "agents")}
+    return render(request, "workspace/agents.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@agent_view
+def agent_card(request: HtmxHttpRequest, agent_id: int) -> HttpResponse:
+    """An agent's card with their routing profile: supervisors and admins change it, agents see their own."""
+    user = require_agent(request.user)
+    profile = access_profile(user, agent_id)
+    teams = list(profile.agent.teams.all())
+    form = RoutingProfileForm(
+        request.POST if request.method == "POST" else None,
+        profile=profile,
+        teams=teams,
+        read_only=user.role not in MANAGER_ROLES,
+    )
+    if form.is_bound and form.is_valid():
+        with form.service_errors():
+            routing.routing_profile_update(
+                agent=profile.agent, actor=user, now=timezone.now(), **form.profile_arguments()
+            )
+            messages.success(request, _("The routing profile of %(name)s is saved.") % {"name": profile.agent.name})
+            return redirect("workspace:agent", agent_id=agent_id)
+    context = {
+        "agent": profile.agent,
+        "profile": profile,
+        "teams": teams,
+        "form": form,
+        **_nav_context(user, "agents" if user.role in MANAGER_ROLES else ""),
+    }
+    return render(request, "workspace/agent.html", context, status=form.error_status if form.errors else 200)
+
+
+# --- team dashboard ------------------------------------------------------------------------
+
+
+@require_GET
+@agent_view
+def dashboard(request: HtmxHttpRequest) -> HttpResponse:
+    """Who is working, paused or off, their loads, and the queue; the table re-fetches on pushes."""
+    user = require_agent(request.user)
+    context = {"dashboard": team_dashboard(user=user), "can_manage": user.role in MANAGER_ROLES}
+    if is_partial(request):
+        return render(request, "workspace/_dashboard_table.html", context)
+    return render(request, "workspace/dashboard.html", {**context, **_nav_context(user, "dashboard")})

@@ -16,7 +16,7 @@ from django.db import models
 from django.forms import BoundField, Form
 from django.forms.utils import ErrorList
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -25,11 +25,15 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django_stubs_ext import StrOrPromise
 
+from frontdesk.accounts.models import User
+from frontdesk.routing.models import AgentState, RoutingProfile
+from frontdesk.routing.selectors import own_profile
 from frontdesk.tickets.models import (
     BookingChannel,
     BookingStage,
     Channel,
     EventKind,
+    Outcome,
     Priority,
     Status,
     Ticket,
@@ -52,6 +56,7 @@ FIELD_LABELS: dict[str, StrOrPromise] = {
     "booking_stage": gettext_lazy("booking stage"),
     "booking_channel": gettext_lazy("booking channel"),
     "custom_fields": gettext_lazy("custom fields"),
+    "outcome": gettext_lazy("outcome"),
     "requester": gettext_lazy("requester"),
 }
 FIELD_CHOICES: dict[str, type[models.TextChoices]] = {
@@ -61,6 +66,8 @@ FIELD_CHOICES: dict[str, type[models.TextChoices]] = {
     "booking_stage": BookingStage,
     "booking_channel": BookingChannel,
     "channel": Channel,
+    "outcome": Outcome,
+    "agent_state": AgentState,
 }
 
 
@@ -111,6 +118,13 @@ def _ago(moment: datetime, now: datetime) -> str:
     if now - moment < timedelta(minutes=1):
         return _("just now")
     return _("%(time)s ago") % {"time": timesince(moment, now, depth=1)}
+
+
+@register.filter
+def moment(value: datetime) -> str:
+    """A time of today as "09:05", of another day as "2 Nov, 09:05", in local time."""
+    local = timezone.localtime(value)
+    return dateformat.format(local, "H:i" if local.date() == timezone.localdate() else "j M, H:i")
 
 
 @register.filter
@@ -214,6 +228,8 @@ def event_summary(event: TicketEvent) -> str:
         if not new:
             return _("cleared %(field)s (was %(old)s)") % {"field": field, "old": old}
         return _("changed %(field)s from %(old)s to %(new)s") % {"field": field, "old": old, "new": new}
+    if event.kind == EventKind.ROUTED:
+        return _routed(old, new)
     if event.kind == EventKind.ESCALATED_TO_TEAM:
         if old:
             return _("escalated the ticket from %(old)s to %(new)s") % {"old": old, "new": new}
@@ -222,6 +238,21 @@ def event_summary(event: TicketEvent) -> str:
     return str(phrase) if phrase is not None else event.get_kind_display()
 
 
+def _routed(old: str, new: str) -> str:
+    """Routing moved the ticket: to an agent, from one agent to another, or back to the queue."""
+    if not new:
+        return _("returned to the queue from %(old)s") % {"old": old} if old else _("returned to the queue")
+    if old:
+        return _("reassigned by routing from %(old)s to %(new)s") % {"old": old, "new": new}
+    return _("assigned by routing to %(new)s") % {"new": new}
+
+
 def _value(field: str, value: str) -> str:
     choices = FIELD_CHOICES.get(field)
     return _labels(choices).get(value, value) if choices is not None else value
+
+
+@register.simple_tag
+def shift_of(user: User) -> RoutingProfile | None:
+    """`{% shift_of user as shift %}`: the signed-in agent's shift state, for their shift bar."""
+    return own_profile(user) if isinstance(user, User) else None

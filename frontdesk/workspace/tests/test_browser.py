@@ -1,4 +1,5 @@
-"""Two agents in two real browsers on a real server: one replies, the other sees it live.
+"""Agents in real browsers on a real server: one replies, the other sees it live; one pauses
+intake, and the team dashboard another has open shows it.
 
 The server is uvicorn serving frontdesk.asgi:application in a subprocess, on a
 free loopback port, against its own SQLite file that this module prepares with
@@ -30,7 +31,8 @@ SELECTED = re.compile(r"\bis-selected\b")
 # For a person to look at after a run; never committed.
 SCREENSHOTS = Path(os.environ.get("FRONTDESK_SCREENSHOTS", tempfile.gettempdir()))
 
-# Runs inside `frontdesk manage shell`: two agents of one team, a few tickets, one to work on.
+# Runs inside `frontdesk manage shell`: two agents of one team, a few tickets, one to work on,
+# and an agent of no team (routing gives her none of these tickets when she starts work).
 SETUP = textwrap.dedent(
     """
     from datetime import timedelta
@@ -41,6 +43,7 @@ SETUP = textwrap.dedent(
     now = timezone.now()
     ana = user_create(email="ana@hotel.test", name="Ana Agent", password="{password}")
     ben = user_create(email="ben@hotel.test", name="Ben Agent", password="{password}")
+    user_create(email="cleo@hotel.test", name="Cleo Agent", password="{password}")
     team = team_create(name="Reservations", members=[ana, ben])
     subjects = ["Late check-in tonight", "Parking for a camper van", "Invoice for March stay",
                 "Breakfast hours", "Wifi does not work in room 12", "Change of dates"]
@@ -197,3 +200,29 @@ def test_keyboard_moves_through_the_inbox_and_opens_a_ticket(server: tuple[str, 
 
     ben.wait_for_url(f"{url}/tickets/*/")
     expect(ben.locator("#ticket-composer")).to_be_visible()
+
+
+def test_the_team_dashboard_shows_an_agent_pausing_intake_without_a_reload(
+    server: tuple[str, int], browser: Browser
+) -> None:
+    url, _ = server
+    ana = signed_in(browser, url, "ana@hotel.test")
+    ana.goto(url + "/dashboard/")
+    expect(ana.locator("body")).to_have_attribute("data-live", "on")
+    ana.evaluate("window.notReloaded = true")
+    cleos_state = ana.locator("tr[data-agent-row]", has_text="Cleo Agent").locator(".col-state")
+    expect(cleos_state).to_have_text("Off shift")
+
+    cleo = signed_in(browser, url, "cleo@hotel.test")
+    cleo.get_by_role("button", name="Start timer").click()
+    expect(cleo.locator("#shift-bar")).to_contain_text("Working")
+    expect(cleos_state).to_have_text("Working")
+    cleo.get_by_role("button", name="Pause intake").click()
+
+    expect(cleo.locator("#shift-bar")).to_contain_text("Intake paused")
+    expect(cleos_state).to_have_text("Intake paused")
+    assert ana.evaluate("window.notReloaded") is True
+    ana.screenshot(path=str(SCREENSHOTS / "frontdesk-dashboard.png"), full_page=True)
+    cleo.click("#shift-bar .shift-state")  # her own card, read-only
+    expect(cleo.locator("h1")).to_have_text("Cleo Agent")
+    cleo.screenshot(path=str(SCREENSHOTS / "frontdesk-agent-card.png"), full_page=True)

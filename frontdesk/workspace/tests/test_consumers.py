@@ -13,6 +13,7 @@ from django.test import Client
 from frontdesk.accounts.models import Role, Team, User
 from frontdesk.accounts.tests.factories import TeamFactory, UserFactory
 from frontdesk.asgi import application
+from frontdesk.routing.services import intake_pause, shift_start
 from frontdesk.tickets.models import Ticket
 from frontdesk.tickets.services import ticket_reply, ticket_update
 from frontdesk.tickets.tests.factories import new_ticket
@@ -148,3 +149,19 @@ async def test_typing_on_a_ticket_not_watched_goes_nowhere(ana: User, ben: User,
     assert await ben_page.receive_nothing()
     await ana_page.disconnect()
     await ben_page.disconnect()
+
+
+async def test_every_agent_hears_when_an_agent_pauses_intake(ana: User, ben: User) -> None:
+    await database_sync_to_async(shift_start)(agent=ana, actor=ana, now=NOW)
+    dashboard = await connected(ben)
+
+    await database_sync_to_async(intake_pause)(agent=ana, actor=ana, now=NOW)
+
+    assert await dashboard.receive_json_from(timeout=2) == {
+        "type": "agent.state",
+        "agent_id": ana.pk,
+        "old": "working",
+        "state": "paused",
+        "at": NOW.isoformat(),
+    }
+    await dashboard.disconnect()

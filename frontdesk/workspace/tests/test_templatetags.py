@@ -10,11 +10,30 @@ from django.utils.formats import localize
 
 from frontdesk.accounts.models import Team, User
 from frontdesk.accounts.tests.factories import ContactFactory
-from frontdesk.tickets.models import BookingChannel, BookingStage, Channel, Priority, Status, Ticket, TicketType
+from frontdesk.tickets.models import (
+    BookingChannel,
+    BookingStage,
+    Channel,
+    EventKind,
+    Priority,
+    Status,
+    Ticket,
+    TicketEvent,
+    TicketType,
+)
 from frontdesk.tickets.services import ticket_update
 from frontdesk.tickets.tests.factories import TicketFactory
 from frontdesk.workspace.forms import EscalateToManagerForm, ReplyForm
-from frontdesk.workspace.templatetags.workspace import ago, form_errors, form_field, inbox_rows, label, ticket_url
+from frontdesk.workspace.templatetags.workspace import (
+    ago,
+    event_summary,
+    form_errors,
+    form_field,
+    inbox_rows,
+    label,
+    moment,
+    ticket_url,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +151,31 @@ def test_form_errors_shows_what_belongs_to_no_field_escaped() -> None:
         '<div class="form-error" role="alert"><p>The ticket &lt;#12&gt; is closed.</p></div>\n'
     )
     assert form_errors(ReplyForm(prefix="reply")) == "\n"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "summary"),
+    [
+        ("", "Ana Agent", "assigned by routing to Ana Agent"),
+        ("Ana Agent", "Ben Agent", "reassigned by routing from Ana Agent to Ben Agent"),
+        ("Ana Agent", "", "returned to the queue from Ana Agent"),
+    ],
+)
+def test_routing_moves_read_as_what_routing_did(old: str, new: str, summary: str) -> None:
+    event = TicketEvent(kind=EventKind.ROUTED, field="assignee", old_value=old, new_value=new)
+
+    assert event_summary(event) == summary
+
+
+def test_outcome_changes_read_with_the_outcomes_label() -> None:
+    event = TicketEvent(kind=EventKind.CHANGED, field="outcome", old_value="", new_value="not_booked")
+
+    with translation.override("en"):
+        assert event_summary(event) == "set outcome to Not booked"
+
+
+def test_moment_gives_the_time_of_today_and_the_date_of_another_day() -> None:
+    now = timezone.now()
+
+    assert moment(now) == timezone.localtime(now).strftime("%H:%M")
+    assert moment(now - timedelta(days=3)) == date(timezone.localtime(now - timedelta(days=3)), "j M, H:i")

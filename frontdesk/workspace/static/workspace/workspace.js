@@ -1,4 +1,5 @@
-/* Frontdesk agent workspace: live updates, collision warning, keyboard shortcuts.
+/* Frontdesk agent workspace: live updates (inbox, ticket, team dashboard, shift bar),
+ * collision warning, keyboard shortcuts.
  *
  * The server pushes only ids and field names over /ws/workspace/; this script
  * re-fetches what the page shows through the ordinary (permission-checked)
@@ -10,9 +11,11 @@
   const body = document.body;
   const agentId = Number(body.dataset.agentId || 0);
   const ticketId = Number(body.dataset.ticketId || 0);
+  const cardAgentId = Number(body.dataset.cardAgentId || 0);
   const TYPING_SEND_EVERY_MS = 2500;
   const TYPING_SHOWN_FOR_MS = 6000;
   const OWN_CHANGE_WINDOW_MS = 4000;
+  const DASHBOARD_EVERY_MS = 1000;
 
   // --- small things every page has -------------------------------------------------
 
@@ -89,7 +92,13 @@
       case "ticket.changed":
       case "ticket.message":
         inboxChanged();
+        dashboardChanged();
         if (message.ticket_id === ticketId) ticketChanged(message);
+        break;
+      case "agent.state":
+        dashboardChanged();
+        if (message.agent_id === agentId) htmx.trigger(body, "fd:shift-changed");
+        if (message.agent_id === cardAgentId) htmx.trigger(body, "fd:card-shift-changed");
         break;
       case "ticket.typing":
         if (message.ticket_id === ticketId) showTyping(message.agent_id, message.agent_name);
@@ -105,6 +114,19 @@
       inboxTimer = null;
       htmx.trigger(body, "fd:inbox-changed");
     }, 400);
+  }
+
+  // The team dashboard re-fetches its table at most once a second, however many pushes come.
+  let dashboardTimer = null;
+  let dashboardFetched = 0;
+  function dashboardChanged() {
+    if (dashboardTimer || !document.getElementById("team-dashboard")) return;
+    const wait = Math.max(100, dashboardFetched + DASHBOARD_EVERY_MS - Date.now());
+    dashboardTimer = setTimeout(function () {
+      dashboardTimer = null;
+      dashboardFetched = Date.now();
+      htmx.trigger(body, "fd:dashboard-changed");
+    }, wait);
   }
 
   let ticketTimer = null;
