@@ -109,7 +109,7 @@ class Assignment(models.Model):
     agent = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     previous = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     rule = models.CharField(max_length=20, choices=Rule.choices)
-    # {"unanswered": {"<agent id>": n, …}, "capacity": n, "cleared_last_hour": {…}, …}
+    # {"unanswered": {"<agent id>": n, …}, "capacity": n, "answers_per_hour": {…}, …}
     figures = models.JSONField(default=dict, blank=True)
     note = models.TextField(blank=True)
     created_at = models.DateTimeField()

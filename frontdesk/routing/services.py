@@ -38,6 +38,7 @@ from frontdesk.tickets.services import normalise_tags, ticket_route
 
 # How far back "clearing faster" looks when rebalancing.
 RATE_WINDOW = timedelta(hours=1)
+MIN_PACE_WINDOW = timedelta(minutes=15)
 QUEUE_CHUNK = 500
 _LOCK_KEY = 0x46524F4E54  # "FRONT": the PostgreSQL advisory lock of assignment decisions
 
@@ -162,13 +163,13 @@ def shift_start(*, agent: User, actor: User, now: datetime) -> RoutingProfile:
 def shift_stop(*, agent: User, actor: User, now: datetime) -> RoutingProfile:
     """Stop the shift timer: work time stops, and tickets the agent has not opened go back to the queue."""
     _require_self_or_manager(agent, actor, "stop the shift timer")
+    _lock_decisions()  # first, as a pass takes it before the profiles it updates
     profile = _locked_profile(agent)
     if profile.state == AgentState.OFF:
         raise Conflict(f"{agent.name}'s shift has not started.", field="state")
     _close_interval(agent, IntervalKind.PAUSED, now)
     _close_interval(agent, IntervalKind.SHIFT, now)
     _set_state(profile, AgentState.OFF, now)
-    _lock_decisions()
     unopened = Ticket.objects.filter(
         assignee=agent, status__in=UNSOLVED, awaiting_agent=True, assignee_opened_at__isnull=True
     ).order_by("awaiting_since", "id")
@@ -227,7 +228,9 @@ class _Agent:
     languages: frozenset[str]
     priorities: frozenset[str]
     skills: frozenset[str]
-    cleared: int = 0  # answers in the last RATE_WINDOW (rebalancing)
+    taking_since: datetime | None = None  # when intake (re)started
+    cleared: int = 0  # rebalancing: answers in the last RATE_WINDOW while taking tickets …
+    pace: float = 0.0  # … and per hour of that time
     given: list[int] = field(default_factory=list)
 
     @property
@@ -260,7 +263,8 @@ def _lock_decisions() -> None:
 
 
 def _taking_agents(now: datetime) -> list[_Agent]:
-    """Agents on shift with intake running, with their unanswered counts."""
+    """Agents on shift with intake running and their profiles, read before taking the lock
+    (`_refresh` then reads, under it, what must be current)."""
     profiles = list(
         RoutingProfile.objects.filter(state=AgentState.WORKING, auto_assign=True, agent__is_active=True)
         .select_related("agent")
@@ -269,12 +273,6 @@ def _taking_agents(now: datetime) -> list[_Agent]:
     if not profiles:
         return []
     ids = [profile.agent_id for profile in profiles]
-    unanswered = dict(
-        Ticket.objects.filter(assignee_id__in=ids, status__in=UNSOLVED, awaiting_agent=True)
-        .values("assignee_id")
-        .annotate(n=Count("id"))
-        .values_list("assignee_id", "n")
-    )
     member_of: dict[int, set[int]] = {pk: set() for pk in ids}
     for user_id, team_id in Team.members.through.objects.filter(user_id__in=ids).values_list("user_id", "team_id"):
         member_of[user_id].add(team_id)
@@ -283,7 +281,8 @@ def _taking_agents(now: datetime) -> list[_Agent]:
             user=profile.agent,
             capacity=profile.capacity,
             idle_since=profile.idle_since or profile.state_since or now,
-            unanswered=unanswered.get(profile.agent_id, 0),
+            taking_since=profile.state_since,
+            unanswered=0,
             member_of=frozenset(member_of[profile.agent_id]),
             teams=frozenset(team.pk for team in profile.teams.all()),
             booking_stages=frozenset(profile.booking_stages),
@@ -295,6 +294,28 @@ def _taking_agents(now: datetime) -> list[_Agent]:
         )
         for profile in profiles
     ]
+
+
+def _refresh(agents: list[_Agent], now: datetime) -> list[_Agent]:
+    """Under the routing lock: who still takes tickets, since when they are idle, and their
+    unanswered counts, as the passes before this one left them."""
+    ids = [agent.user.pk for agent in agents]
+    idle = dict(
+        RoutingProfile.objects.filter(agent_id__in=ids, state=AgentState.WORKING, auto_assign=True).values_list(
+            "agent_id", "idle_since"
+        )
+    )
+    unanswered = dict(
+        Ticket.objects.filter(assignee_id__in=ids, status__in=UNSOLVED, awaiting_agent=True)
+        .values("assignee_id")
+        .annotate(n=Count("id"))
+        .values_list("assignee_id", "n")
+    )
+    taking = [agent for agent in agents if agent.user.pk in idle]
+    for agent in taking:
+        agent.idle_since = idle[agent.user.pk] or agent.idle_since
+        agent.unanswered = unanswered.get(agent.user.pk, 0)
+    return taking
 
 
 def _needs(ticket: Ticket, skills: frozenset[str]) -> frozenset[str]:
@@ -344,10 +365,11 @@ def routing_assign_waiting(*, now: datetime, chunk: int = QUEUE_CHUNK) -> int:
     if not Ticket.objects.filter(_queue()).exists():
         return 0  # the common case, decided without the lock
     skills = frozenset(Skill.objects.values_list("name", flat=True))
-    while True:
+    profiles = _taking_agents(now)
+    while profiles:
         with transaction.atomic():
             _lock_decisions()
-            agents = [agent for agent in _taking_agents(now) if agent.has_room]
+            agents = [agent for agent in _refresh(profiles, now) if agent.has_room]
             if not agents:
                 return assigned
             waiting = Ticket.objects.filter(_queue()).order_by("awaiting_since", "id")
@@ -389,6 +411,7 @@ def routing_assign_waiting(*, now: datetime, chunk: int = QUEUE_CHUNK) -> int:
             after = (last.awaiting_since, last.pk)  # type: ignore[assignment]
             if len(tickets) < chunk or not any(agent.has_room for agent in agents):
                 return assigned
+    return assigned
 
 
 def _assign_soon(now: datetime) -> None:
@@ -402,30 +425,19 @@ def _assign_soon(now: datetime) -> None:
 def routing_rebalance(*, now: datetime) -> int:
     """Move unopened tickets from agents who are behind to eligible agents clearing faster (RT3).
 
-    A ticket moves from A to B when B may take it and has room, B answered more customers
-    than A in the last hour, and B would still hold fewer unanswered tickets than A
-    (A has at least two more). A ticket its agent has opened never moves. Oldest waiting
-    tickets move first. Returns how many moved.
+    An agent's pace is their answers per hour over the last hour (or since their intake
+    started). A ticket moves from A to B when B may take it and has room, A holds at least
+    two more unanswered tickets than B, and B would answer it sooner: B's unanswered
+    tickets plus this one, over B's pace, take less time than A's over A's. The agent
+    furthest behind gives first, oldest waiting ticket first, to the least loaded such
+    agent. A ticket its agent has opened never moves. Returns how many moved.
     """
     with transaction.atomic():
         _lock_decisions()
-        agents = {agent.user.pk: agent for agent in _taking_agents(now)}
+        agents = {agent.user.pk: agent for agent in _refresh(_taking_agents(now), now)}
         if len(agents) < 2:
             return 0
-        cleared = dict(
-            Message.objects.filter(
-                author_agent_id__in=list(agents),
-                kind=MessageKind.REPLY,
-                response_seconds__isnull=False,
-                created_at__gt=now - RATE_WINDOW,
-                created_at__lte=now,
-            )
-            .values("author_agent_id")
-            .annotate(n=Count("id"))
-            .values_list("author_agent_id", "n")
-        )
-        for pk, agent in agents.items():
-            agent.cleared = cleared.get(pk, 0)
+        _measure_pace(agents, now)
         skills = frozenset(Skill.objects.values_list("name", flat=True))
         movable = Ticket.objects.filter(
             assignee_id__in=list(agents), status__in=UNSOLVED, awaiting_agent=True, assignee_opened_at__isnull=True
@@ -441,11 +453,14 @@ def routing_rebalance(*, now: datetime) -> int:
             held[source.user.pk].remove(ticket)
             figures = {
                 "unanswered": {str(source.user.pk): source.unanswered, str(target.user.pk): target.unanswered},
-                "cleared_last_hour": {str(source.user.pk): source.cleared, str(target.user.pk): target.cleared},
+                "answers_per_hour": {
+                    str(source.user.pk): round(source.pace, 1),
+                    str(target.user.pk): round(target.pace, 1),
+                },
             }
             note = (
-                f"rebalanced from {source.user.name} ({source.unanswered} unanswered, {source.cleared} answered "
-                f"in the last hour) to {target.user.name} ({target.unanswered} unanswered, {target.cleared} answered)"
+                f"rebalanced from {source.user.name} ({source.unanswered} unanswered, {source.pace:.1f} answers an "
+                f"hour) to {target.user.name} ({target.unanswered} unanswered, {target.pace:.1f} answers an hour)"
             )
             ticket.assignee = source.user
             if ticket_route(ticket=ticket, assignee=target.user, note=note, now=now):
@@ -466,16 +481,41 @@ def routing_rebalance(*, now: datetime) -> int:
         return len(moves)
 
 
+def _measure_pace(agents: dict[int, _Agent], now: datetime) -> None:
+    """Each agent's answers per hour over the last hour, or since their intake started if later
+    (at least a quarter of an hour, and one answer more, so that someone who has just started
+    is neither infinitely fast nor infinitely slow)."""
+    answers = Message.objects.filter(
+        author_agent_id__in=list(agents),
+        kind=MessageKind.REPLY,
+        response_seconds__isnull=False,
+        created_at__gt=now - RATE_WINDOW,
+        created_at__lte=now,
+    ).values_list("author_agent_id", "created_at")
+    since = {pk: max(now - RATE_WINDOW, agent.taking_since or now - RATE_WINDOW) for pk, agent in agents.items()}
+    for author, at in answers:
+        if at > since[author]:
+            agents[author].cleared += 1
+    for pk, agent in agents.items():
+        hours = max((now - since[pk]).total_seconds(), MIN_PACE_WINDOW.total_seconds()) / 3600
+        agent.pace = (agent.cleared + 1) / hours
+
+
+def _sooner(target: _Agent, source: _Agent) -> bool:
+    """Whether `target` would answer one more ticket sooner than `source` answers those it holds."""
+    return (target.unanswered + 1) / target.pace < source.unanswered / source.pace
+
+
 def _next_move(
     agents: dict[int, _Agent], held: dict[int, list[Ticket]], skills: frozenset[str]
 ) -> tuple[Ticket, _Agent, _Agent] | None:
     """The next rebalancing move: from the agent furthest behind, their oldest unopened ticket that a
     faster agent with at least two fewer unanswered tickets may take (the least loaded such agent)."""
-    for source in sorted(agents.values(), key=lambda agent: (-agent.unanswered, agent.cleared, agent.user.pk)):
+    for source in sorted(agents.values(), key=lambda agent: (-agent.unanswered, agent.pace, agent.user.pk)):
         faster = [
             agent
             for agent in agents.values()
-            if agent.cleared > source.cleared and source.unanswered - agent.unanswered >= 2 and agent.has_room
+            if _sooner(agent, source) and source.unanswered - agent.unanswered >= 2 and agent.has_room
         ]
         if not faster:
             continue
@@ -483,7 +523,7 @@ def _next_move(
             needs = _needs(ticket, skills)
             targets = [agent for agent in faster if agent.may_take(ticket, needs)]
             if targets:
-                return ticket, source, min(targets, key=lambda agent: (agent.unanswered, -agent.cleared, agent.user.pk))
+                return ticket, source, min(targets, key=lambda agent: (agent.unanswered, -agent.pace, agent.user.pk))
     return None
 
 

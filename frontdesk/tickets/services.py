@@ -754,7 +754,7 @@ def ticket_mark_opened(*, ticket: Ticket, user: User, now: datetime) -> None:
     ticket.assignee_opened_at = now
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # a routing pass moves hundreds in its transaction
 def ticket_route(*, ticket: Ticket, assignee: User | None, note: str, now: datetime) -> bool:
     """Routing moves a waiting ticket: to an agent, to another one, or back to the queue (None).
 

@@ -152,11 +152,6 @@ def test_four_worker_processes_assign_arriving_tickets_once_each_fairly_and_with
     assert counts == [each_agent_holds] * AGENTS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="shift_stop locks the agent's profile row before the routing lock, a pass takes them in the "
-    "other order: PostgreSQL aborts shift_stop with 'deadlock detected' (reported to the lead)",
-)
 def test_stopping_a_shift_while_a_pass_gives_the_agent_a_ticket_does_not_deadlock(transactional_db: None) -> None:
     _require_postgresql()
     agent = working_agent("Ana")
