@@ -150,6 +150,17 @@ FRONTDESK_MAIL_ID_DOMAIN = os.environ.get("FRONTDESK_MAIL_ID_DOMAIN", "frontdesk
 FRONTDESK_MAIL_FROM_NAME = os.environ.get("FRONTDESK_MAIL_FROM_NAME", "Support")
 FRONTDESK_WEB_THREADS = int(os.environ.get("FRONTDESK_WEB_THREADS", "8"))
 
+# --- System e-mail (the weekly report to admins and supervisors) ----------
+# Customers' mail goes through each mailbox's own SMTP server; this is Frontdesk's own.
+EMAIL_HOST = os.environ.get("FRONTDESK_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("FRONTDESK_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("FRONTDESK_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("FRONTDESK_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("FRONTDESK_EMAIL_SECURITY", "") == "starttls"
+EMAIL_USE_SSL = os.environ.get("FRONTDESK_EMAIL_SECURITY", "") == "tls"
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = os.environ.get("FRONTDESK_EMAIL_FROM", "Frontdesk <frontdesk@localhost>")
+
 # --- Jobs and realtime ----------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:

@@ -1,5 +1,6 @@
 from django.utils.module_loading import import_string
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 
 @db_task(retries=5, retry_delay=30)
@@ -9,3 +10,14 @@ def retry_event_handler(path: str, event: object) -> None:
 
     with transaction.atomic():
         import_string(path)(event)
+
+
+@db_periodic_task(crontab(minute="17"))
+def optimise_sqlite() -> None:
+    """Hourly on SQLite: refresh the planner's statistics where they are stale (`PRAGMA optimize`),
+    so that queries such as the reports keep choosing their covering indexes as tables grow."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA optimize")

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TextIO
+from typing import Any, TextIO
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,7 +27,9 @@ from frontdesk.accounts.services import (
     team_create,
     user_create,
 )
-from frontdesk.tickets.models import BookingChannel, Channel, Status, Ticket
+from frontdesk.routing.models import IntervalKind, WorkInterval
+from frontdesk.routing.services import routing_profile_update
+from frontdesk.tickets.models import BookingChannel, BookingStage, Channel, Outcome, Status, Ticket
 from frontdesk.tickets.services import (
     ticket_add_customer_message,
     ticket_add_note,
@@ -68,6 +70,25 @@ TEAMS = [
     ("Tier 2", "oliver", ["oliver", "jonas", "priya", "isabel", "mantas"]),
     ("Night desk", "emma", ["emma", "carlos", "aiste"]),
 ]
+
+# Who receives what (routing profiles, RT1), as the admin set them on each agent's card. As in
+# seed 001, one agent takes only pre-check-in conversations from Airbnb guests; the others
+# by team, language, booking stage or priority. Supervisors and the admin take no tickets.
+ROUTING: dict[str, dict[str, Any]] = {
+    "carlos": {"booking_stages": [BookingStage.PRE_CHECK_IN], "booking_channels": [BookingChannel.AIRBNB]},
+    "lucia": {"teams": ["Guest support"], "languages": ["es", "en"]},
+    "marta": {"teams": ["Billing", "Owner support"], "languages": ["es", "en"]},
+    "jonas": {"languages": ["lt", "en"]},
+    "ruta": {"teams": ["Owner support"], "languages": ["lt", "en"]},
+    "aiste": {"teams": ["Billing"], "capacity": 10},
+    "emma": {"teams": ["Night desk", "Guest support"]},
+    "tom": {"priorities": ["low", "normal", "high"]},
+    "oliver": {"teams": ["Tier 2"]},
+    "priya": {"booking_stages": [BookingStage.PRE_BOOKING, BookingStage.POST_BOOKING]},
+}
+# When each agent's shift usually starts (UTC hour); Emma runs the night desk.
+SHIFT_START = {"emma": 20}
+BOOKED_SHARE = 0.4  # of the pre-booking inquiries that ended, the share that became a booking
 
 # (name, e-mail domain, region, language)
 ORGANISATIONS = [
@@ -222,6 +243,11 @@ SCENARIOS = [
         "es": ("¿Se admiten perros?", "Queremos reservar el apartamento con vistas al mar una semana en agosto. ¿Se admiten perros?", "Los perros pequeños y medianos son bienvenidos en ese apartamento con un suplemento de limpieza de 40 € por estancia. Podéis añadir la mascota al reservar."),  # noqa: E501
         "lt": ("Ar galima atvykti su šunimi?", "Norėtume rugpjūtį savaitei užsisakyti butą su vaizdu į jūrą. Ar leidžiami šunys?", "Maži ir vidutiniai šunys šiame bute laukiami, papildomas valymo mokestis – 40 € už viešnagę. Augintinį galite nurodyti užsakydami."),  # noqa: E501
     }),
+    S("Guest support", "pre_booking", "question", "normal", ("group-booking",), {
+        "en": ("Availability for a group in July", "We are six adults looking for two apartments close to each other from 10 to 17 July. Do you have anything, and is there a discount for a week?", "Yes: the two loft apartments on the same floor are free on those dates, and stays of seven nights get 10% off. I can hold them for 24 hours while you decide."),  # noqa: E501
+        "es": ("Disponibilidad para un grupo en julio", "Somos seis adultos y buscamos dos apartamentos cerca el uno del otro del 10 al 17 de julio. ¿Tenéis algo? ¿Hay descuento por semana?", "Sí: los dos lofts de la misma planta están libres esas fechas y las estancias de siete noches tienen un 10 % de descuento. Puedo reservároslos 24 horas mientras decidís."),  # noqa: E501
+        "lt": ("Laisvi butai grupei liepą", "Esame šeši suaugusieji ir ieškome dviejų greta esančių butų liepos 10–17 d. Ar turite ką nors? Ar taikoma nuolaida savaitei?", "Taip: du palėpės butai tame pačiame aukšte tomis datomis laisvi, o septynių naktų viešnagėms taikoma 10 % nuolaida. Galiu juos jums rezervuoti 24 valandoms, kol apsispręsite."),  # noqa: E501
+    }),
     S("Guest support", "post_booking", "task", "normal", ("change-dates",), {
         "en": ("Change the dates of my reservation", "Can I move my booking from 12–15 May to 19–22 May? The same apartment if possible.", "Good news: the apartment is free on 19–22 May and I have moved your reservation at no extra cost. You will receive a new confirmation."),  # noqa: E501
         "es": ("Cambiar las fechas de mi reserva", "¿Puedo cambiar mi reserva del 12–15 de mayo al 19–22 de mayo? El mismo apartamento si es posible.", "Buenas noticias: el apartamento está libre del 19 al 22 de mayo y he cambiado la reserva sin coste. Recibirás una nueva confirmación."),  # noqa: E501
@@ -361,11 +387,57 @@ def demo_load(*, tickets: int, seed: int, now: datetime) -> DemoLoad:
         for name, domain, region, _ in ORGANISATIONS
     ]
     owners, guests = _load_contacts(rng, organisations)
-    builder = _TicketBuilder(rng=rng, agents=agents, teams=teams, owners=owners, guests=guests, now=now)
+    _load_routing(agents, teams, now)
+    # Outcomes and shifts draw from their own sequence, so the tickets stay as they were without them.
+    productivity = random.Random(f"{seed}:productivity")
+    builder = _TicketBuilder(
+        rng=rng, outcomes=productivity, agents=agents, teams=teams, owners=owners, guests=guests, now=now
+    )
     for plan in sorted((builder.plan() for _ in range(tickets)), key=lambda plan: plan.created_at):
         builder.run(plan)
     _merge_duplicate_contacts(rng, guests, agents["isabel"], now)
+    _load_shifts(productivity, agents, now)
     return DemoLoad(admin_email=ADMIN_EMAIL, admin_password=password, tickets=tickets)
+
+
+def _load_routing(agents: dict[str, User], teams: dict[str, Team], now: datetime) -> None:
+    admin = agents["admin"]
+    for local, profile in ROUTING.items():
+        fields = {**profile, "teams": [teams[name] for name in profile.get("teams", [])]}
+        routing_profile_update(agent=agents[local], actor=admin, now=now, **fields)
+    for local, _name, role, _language in AGENTS:
+        if role in (Role.ADMIN, Role.SUPERVISOR):
+            routing_profile_update(agent=agents[local], actor=admin, now=now, auto_assign=False)
+
+
+def _load_shifts(rng: random.Random, agents: dict[str, User], now: datetime, days: int = 60) -> None:
+    """The agents' past work: five days a week an eight-hour shift (timer started, stopped) with a few
+    paused stretches of intake. History rows written at once (the timer services would publish a state
+    change for each); nobody is on shift when the demo starts, and today's shifts stop at `now`."""
+    first = (now - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+    intervals = []
+    for number, local in enumerate(ROUTING):
+        agent = agents[local]
+        for day in range(days + 1):
+            midnight = first + timedelta(days=day)
+            if midnight.weekday() in {number % 7, (number + 2) % 7}:
+                continue  # two days off a week
+            start = midnight + timedelta(hours=SHIFT_START.get(local, 7) + 2 * rng.random())
+            if start >= now:
+                continue
+            end = min(start + timedelta(hours=8, minutes=rng.uniform(-20, 40)), now)
+            intervals.append(WorkInterval(agent=agent, kind=IntervalKind.SHIFT, started_at=start, ended_at=end))
+            paused = start
+            for _ in range(rng.choice((0, 1, 1, 2, 3))):
+                paused += timedelta(minutes=rng.uniform(40, 150))
+                resumed = paused + timedelta(minutes=rng.uniform(5, 35))
+                if resumed >= end:
+                    break
+                intervals.append(
+                    WorkInterval(agent=agent, kind=IntervalKind.PAUSED, started_at=paused, ended_at=resumed)
+                )
+                paused = resumed
+    WorkInterval.objects.bulk_create(intervals)
 
 
 def _load_agents(password: str) -> dict[str, User]:
@@ -453,6 +525,7 @@ class _TicketBuilder:
     """Plans a ticket's life (final status, times, who does what), then plays it through the services."""
 
     rng: random.Random
+    outcomes: random.Random  # whether an inquiry was booked
     agents: dict[str, User]
     teams: dict[str, Team]
     owners: list[Contact]
@@ -510,11 +583,11 @@ class _TicketBuilder:
                 )
             return ticket
         if plan.escalate_to_team:
-            first_line, team = self._member(team), self.teams["Tier 2"]
+            first_line, team = self._member(team, ticket), self.teams["Tier 2"]
             ticket = ticket_escalate_to_team(
                 ticket=ticket, actor=first_line, team=team, reason=rng.choice(TEAM_ESCALATIONS), now=clock.next()
             )
-        agent = self._member(team)
+        agent = self._member(team, ticket)
         if plan.assign:
             ticket = ticket_update(ticket=ticket, actor=agent, assignee=agent, now=clock.next())
         if rng.random() < 0.35:
@@ -547,6 +620,10 @@ class _TicketBuilder:
             )
             if plan.escalate_to_manager:
                 self._escalate_and_resolve(ticket, agent, clock)
+            if ticket.booking_stage == BookingStage.PRE_BOOKING:  # the inquiry ended: booked or not
+                booked = self.outcomes.random() < BOOKED_SHARE
+                outcome = Outcome.BOOKED if booked else Outcome.NOT_BOOKED
+                ticket_update(ticket=ticket, actor=agent, outcome=outcome, now=clock.last)
             ticket_reply(
                 ticket=ticket, author=agent, body_text=CLOSING_REPLY[language], status=Status.SOLVED, now=clock.next()
             )
@@ -563,10 +640,13 @@ class _TicketBuilder:
         manager = self.agents[self.rng.choice(["isabel", "mantas"])]
         ticket_resolve_escalation(ticket=ticket, actor=manager, note="Approved, go ahead.", now=clock.next())
 
-    def _member(self, team: Team) -> User:
-        """An agent of the team who may be assigned tickets (not the light agent)."""
+    def _member(self, team: Team, ticket: Ticket) -> User:
+        """An agent of the team who may be assigned tickets (not the light agent), one whose routing
+        profile takes the ticket when there is one."""
         members = next(members for name, _, members in TEAMS if name == team.name)
-        return self.agents[self.rng.choice([m for m in members if self.agents[m].role != Role.LIGHT_AGENT])]
+        members = [m for m in members if self.agents[m].role != Role.LIGHT_AGENT]
+        fitting = [m for m in members if _takes(ROUTING.get(m, {}), ticket, team)]
+        return self.agents[self.rng.choice(fitting or members)]
 
     def _booking_channel(self, plan: _Plan) -> str:
         if not plan.scenario.booking_stage:
@@ -574,6 +654,18 @@ class _TicketBuilder:
         if plan.channel in (Channel.AIRBNB, Channel.BOOKING_COM):
             return plan.channel
         return _weighted(self.rng, BOOKING_CHANNELS)
+
+
+def _takes(profile: dict[str, Any], ticket: Ticket, team: Team) -> bool:
+    """Whether a routing profile of ROUTING lets its agent receive the ticket (empty means any)."""
+    values = {
+        "teams": team.name,
+        "booking_stages": ticket.booking_stage,
+        "booking_channels": ticket.booking_channel,
+        "languages": ticket.language,
+        "priorities": ticket.priority,
+    }
+    return all(not profile.get(key) or value in profile[key] for key, value in values.items())
 
 
 class _Clock:

@@ -8,6 +8,8 @@ from django.db.models import Max, Min
 
 from frontdesk.accounts.models import Contact, ContactIdentity, Organisation, Role, Team, User
 from frontdesk.demo.services import demo_load_if_empty
+from frontdesk.reports.selectors import agent_report
+from frontdesk.routing.models import AgentState, IntervalKind, RoutingProfile, WorkInterval
 from frontdesk.tickets.models import BookingStage, EventKind, Message, MessageKind, Status, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +93,52 @@ def test_admin_and_other_agents_sign_in_with_the_printed_password() -> None:
     assert authenticate(username=email, password=password) == User.objects.get(role=Role.ADMIN)
     assert authenticate(username="lucia@frontdesk.demo", password=password) is not None
     assert authenticate(username=email, password=password + "x") is None
+
+
+def test_agents_have_routing_profiles_and_one_takes_only_pre_check_in_airbnb_guests() -> None:
+    load(tickets=150)
+
+    carlos = RoutingProfile.objects.get(agent__email="carlos@frontdesk.demo")
+    assert (carlos.booking_stages, carlos.booking_channels) == (["pre_check_in"], ["airbnb"])
+    assert RoutingProfile.objects.filter(agent__role=Role.AGENT).count() == 10
+    assert not RoutingProfile.objects.filter(agent__role=Role.SUPERVISOR, auto_assign=True).exists()
+    assert set(
+        Ticket.objects.filter(assignee__email="carlos@frontdesk.demo").values_list("booking_stage", "booking_channel")
+    ) == {("pre_check_in", "airbnb")}
+    assert not RoutingProfile.objects.exclude(state=AgentState.OFF).exists()
+
+
+def test_agents_worked_shifts_with_paused_intake_over_the_demo_period() -> None:
+    load(tickets=0)
+
+    span = WorkInterval.objects.aggregate(first=Min("started_at"), last=Max("ended_at"))
+    assert NOW - timedelta(days=61) < span["first"] < NOW - timedelta(days=58)
+    assert span["last"] <= NOW
+    assert not WorkInterval.objects.filter(ended_at=None).exists()
+    assert WorkInterval.objects.filter(kind=IntervalKind.PAUSED).count() > 200
+    assert WorkInterval.objects.filter(kind=IntervalKind.SHIFT).values("agent").distinct().count() == 10
+
+
+def test_inquiries_that_ended_have_an_outcome() -> None:
+    load()
+
+    inquiries = Ticket.objects.filter(booking_stage=BookingStage.PRE_BOOKING)
+    assert set(inquiries.filter(status__in=("solved", "closed")).values_list("outcome", flat=True)) == {
+        "booked",
+        "not_booked",
+    }
+    assert set(inquiries.exclude(status__in=("solved", "closed")).values_list("outcome", flat=True)) <= {""}
+
+
+def test_the_agent_report_over_the_demo_has_figures_for_every_agent() -> None:
+    load()
+    admin = User.objects.get(role=Role.ADMIN)
+
+    rows = agent_report(user=admin, start=NOW - timedelta(days=30), end=NOW, now=NOW)
+
+    takers = set(RoutingProfile.objects.filter(auto_assign=True).values_list("agent", flat=True))
+    agents = [row for row in rows if row.agent_id in takers]
+    assert len(agents) == 10
+    assert all(row.received and row.work_seconds and row.invisible_seconds for row in agents)
+    assert all(row.response.value for row in agents)
+    assert sum(row.inquiries for row in agents) > sum(row.booked for row in agents) > 0

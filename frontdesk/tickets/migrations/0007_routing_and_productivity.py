@@ -36,6 +36,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RemoveIndex(
+            model_name="ticket",
+            name="ticket_status_solved",
+        ),
         migrations.AddField(
             model_name="message",
             name="booking_phase",
@@ -105,8 +109,16 @@ class Migration(migrations.Migration):
             model_name="message",
             index=models.Index(
                 condition=models.Q(("response_seconds__isnull", False)),
-                fields=["created_at", "author_agent", "response_seconds"],
+                fields=["created_at", "author_agent", "response_seconds", "first_response", "booking_phase"],
                 name="message_responses",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="message",
+            index=models.Index(
+                condition=models.Q(("response_seconds__isnull", False)),
+                fields=["author_agent", "first_response", "booking_phase", "created_at", "response_seconds"],
+                name="message_response_report",
             ),
         ),
         migrations.AddIndex(
@@ -121,7 +133,13 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="ticket",
-            index=models.Index(fields=["assignee", "assigned_at"], name="ticket_assignee_assigned"),
+            index=models.Index(
+                fields=["assignee", "assigned_at", "booking_stage", "outcome"], name="ticket_assignee_assigned"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="ticket",
+            index=models.Index(fields=["status", "solved_at", "assignee"], name="ticket_status_solved"),
         ),
         migrations.RunSQL(BACKFILL, migrations.RunSQL.noop),
         migrations.RunSQL(

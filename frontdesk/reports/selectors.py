@@ -1,0 +1,398 @@
+"""Productivity reports (SPEC PR1, PR3, PR4): read-only, for supervisors and admins.
+
+`agent_report` answers "who did what" for a period [start, end) with one query per
+family of metrics (GROUP BY agent), never a query per agent or per ticket, each read
+from a covering index, so it costs the same for 10 agents as for 500 and stays under
+two seconds over a million tickets (`bench/reports.py`, docs/reports.md):
+
+- **received**, and the inquiry-to-booking **conversion** (from the same rows):
+  tickets whose current assignee is the agent and who got them in the period
+  (`Ticket.assigned_at`); of those at the pre-booking stage, the share whose outcome
+  is "booked".
+- **pending**: the agent's tickets that wait for a manager right now — flagged
+  "needs manager" (seed 001's *Pendiente*: the agent marked it because it needs the
+  manager's attention) and not yet solved. It is a count at report time, whatever the
+  period: it is the manager's to-do list per agent, not a history.
+- **closed**: the agent's tickets solved in the period (`solved_at`) that are still
+  solved or closed (a reopened ticket no longer counts).
+- **response times**: replies that answered a waiting customer
+  (`Message.response_seconds`), by the reply's author and when it was written:
+  first responses and all responses, each overall and before / after booking
+  (`Message.booking_phase`).
+- **work time** and **invisible time**: the agent's `routing.WorkInterval`s of kind
+  shift and paused, clipped to the period; an open interval counts up to
+  min(end, now).
+
+CSAT and QA scores come with the surveys and quality features: each will be one more
+family here (one grouped query returning `{agent id: figures}`), one more field of
+`AgentMetrics`, and one more entry in `COLUMNS`, which the page, the CSV and the
+weekly e-mail all read.
+"""
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import (
+    Count,
+    DateTimeField,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Greatest, Least
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
+
+from frontdesk.accounts.models import EDITOR_ROLES, MANAGER_ROLES, Team, User
+from frontdesk.accounts.selectors import require_agent
+from frontdesk.core.errors import PermissionDenied, ValidationError
+from frontdesk.routing.models import IntervalKind, WorkInterval
+from frontdesk.tickets.models import UNSOLVED, BookingPhase, BookingStage, Message, Outcome, Status, Ticket
+
+CLOSED_STATUSES = (Status.SOLVED, Status.CLOSED)
+
+
+def require_manager(user: object) -> User:
+    """Reports are for supervisors and admins; anyone else gets PermissionDenied."""
+    agent = require_agent(user)
+    if agent.role not in MANAGER_ROLES:
+        raise PermissionDenied("Only supervisors and admins may see reports.")
+    return agent
+
+
+@dataclass(frozen=True)
+class Mean:
+    """An average kept as its sum and count, so that averages over several agents add up exactly."""
+
+    total: int = 0
+    count: int = 0
+
+    @property
+    def value(self) -> float | None:
+        return self.total / self.count if self.count else None
+
+    def __add__(self, other: "Mean") -> "Mean":
+        return Mean(self.total + other.total, self.count + other.count)
+
+
+@dataclass(frozen=True)
+class AgentMetrics:
+    """One agent's figures for a period (or, with agent_id None, the sum of several agents')."""
+
+    agent_id: int | None
+    name: str
+    email: str = ""
+    received: int = 0
+    pending: int = 0
+    closed: int = 0
+    first_response: Mean = field(default_factory=Mean)
+    first_response_before: Mean = field(default_factory=Mean)
+    first_response_after: Mean = field(default_factory=Mean)
+    response: Mean = field(default_factory=Mean)
+    response_before: Mean = field(default_factory=Mean)
+    response_after: Mean = field(default_factory=Mean)
+    work_seconds: int = 0
+    invisible_seconds: int = 0
+    inquiries: int = 0  # pre-booking tickets received
+    booked: int = 0  # of those, the ones whose outcome is "booked"
+
+    @property
+    def conversion(self) -> float | None:
+        """Inquiry-to-booking conversion, 0–1; None without inquiries."""
+        return self.booked / self.inquiries if self.inquiries else None
+
+
+MEANS = (
+    "first_response",
+    "first_response_before",
+    "first_response_after",
+    "response",
+    "response_before",
+    "response_after",
+)
+
+
+def report_total(rows: list[AgentMetrics], name: StrOrPromise) -> AgentMetrics:
+    """The rows added up: counts and times summed, averages over all the rows' replies."""
+    sums: dict[str, Any] = {}
+    for metric in ("received", "pending", "closed", "work_seconds", "invisible_seconds", "inquiries", "booked"):
+        sums[metric] = sum(getattr(row, metric) for row in rows)
+    for metric in MEANS:
+        sums[metric] = sum((getattr(row, metric) for row in rows), Mean())
+    return AgentMetrics(agent_id=None, name=str(name), **sums)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the agent report, as the page, the CSV and the e-mail show it."""
+
+    key: str  # the CSV header and the JSON field
+    label: StrOrPromise
+    kind: str  # "count", "seconds" (an average or a sum of seconds), "rate" (0–1) or "text"
+    value: Callable[[AgentMetrics], Any]
+
+
+def _mean(name: str) -> Callable[[AgentMetrics], float | None]:
+    return lambda row: getattr(row, name).value
+
+
+COLUMNS = [
+    Column("agent", _("Agent"), "text", lambda row: row.name),
+    Column("received", _("Received"), "count", lambda row: row.received),
+    Column("pending", _("Pending"), "count", lambda row: row.pending),
+    Column("closed", _("Closed"), "count", lambda row: row.closed),
+    Column("first_response_seconds", _("First response"), "seconds", _mean("first_response")),
+    Column("first_response_before_booking_seconds", _("First response, before booking"), "seconds",
+           _mean("first_response_before")),
+    Column("first_response_after_booking_seconds", _("First response, after booking"), "seconds",
+           _mean("first_response_after")),
+    Column("response_seconds", _("Response"), "seconds", _mean("response")),
+    Column("response_before_booking_seconds", _("Response, before booking"), "seconds", _mean("response_before")),
+    Column("response_after_booking_seconds", _("Response, after booking"), "seconds", _mean("response_after")),
+    Column("work_seconds", _("Work time"), "seconds", lambda row: row.work_seconds),
+    Column("invisible_seconds", _("Invisible time"), "seconds", lambda row: row.invisible_seconds),
+    Column("inquiries", _("Inquiries"), "count", lambda row: row.inquiries),
+    Column("booked", _("Booked"), "count", lambda row: row.booked),
+    Column("conversion_rate", _("Conversion"), "rate", lambda row: row.conversion),
+]  # fmt: skip
+
+
+# --- the agent report --------------------------------------------------------------------
+
+
+def _check_period(start: datetime, end: datetime) -> None:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValidationError("A report period needs time zone–aware start and end.", field="start")
+    if end <= start:
+        raise ValidationError("The end of the period must be after its start.", field="end")
+
+
+def report_team(*, user: User, team_id: int | None) -> Team | None:
+    """The team a report is filtered to, or None for everyone."""
+    require_manager(user)
+    if team_id is None:
+        return None
+    team = Team.objects.filter(pk=team_id).first()
+    if team is None:
+        raise ValidationError(f"There is no team with id {team_id}.", field="team")
+    return team
+
+
+def agent_report(
+    *, user: User, start: datetime, end: datetime, now: datetime, team_id: int | None = None
+) -> list[AgentMetrics]:
+    """Every agent's figures over [start, end), by name: the agents who can receive tickets, and anyone
+    else with figures in the period. With `team_id`, only that team's members (with all their tickets).
+    Supervisors and admins only."""
+    require_manager(user)
+    report_team(user=user, team_id=team_id)
+    return agent_metrics(start=start, end=end, now=now, team_id=team_id)
+
+
+def agent_metrics(*, start: datetime, end: datetime, now: datetime, team_id: int | None = None) -> list[AgentMetrics]:
+    """`agent_report` without the permission check, for the weekly e-mail the system sends."""
+    _check_period(start, end)
+    members: list[int] | None = None
+    if team_id is not None:
+        members = list(Team.members.through.objects.filter(team_id=team_id).values_list("user_id", flat=True))
+    families = [
+        _received(start, end, members),
+        _pending(),
+        _closed(start, end, members),
+        _responses(start, end, members),
+        _intervals(start, end, now, members),
+    ]
+    seen = {agent_id for family in families for agent_id in family if agent_id is not None}
+    agents = User.objects.filter(Q(is_active=True, role__in=EDITOR_ROLES) | Q(pk__in=seen))
+    if members is not None:
+        agents = agents.filter(pk__in=members)
+    rows = []
+    for agent_id, name, email in agents.order_by("name", "pk").values_list("pk", "name", "email"):
+        figures: dict[str, Any] = {}
+        for family in families:
+            figures.update(family.get(agent_id, {}))
+        rows.append(AgentMetrics(agent_id=agent_id, name=name, email=email, **figures))
+    return rows
+
+
+Figures = dict[int, dict[str, Any]]
+
+
+def _of(queryset: QuerySet[Any], column: str, members: list[int] | None) -> QuerySet[Any]:
+    return queryset.filter(**{f"{column}__in": members}) if members is not None else queryset
+
+
+def _received(start: datetime, end: datetime, members: list[int] | None) -> Figures:
+    pre_booking = Q(booking_stage=BookingStage.PRE_BOOKING)
+    rows = (
+        _of(Ticket.objects.filter(assignee__isnull=False, assigned_at__gte=start, assigned_at__lt=end), "assignee_id",
+            members)
+        .values("assignee_id")
+        .annotate(
+            # Counting an indexed column, never null here, not the id: PostgreSQL can then answer
+            # from the index alone (the same below).
+            received=Count("assigned_at"),
+            inquiries=Count("assigned_at", filter=pre_booking),
+            booked=Count("assigned_at", filter=pre_booking & Q(outcome=Outcome.BOOKED)),
+        )
+    )  # fmt: skip
+    return {row.pop("assignee_id"): row for row in rows}
+
+
+def _pending() -> Figures:
+    """Tickets waiting for a manager are few: they are read through their partial index and counted
+    here. Grouping in SQL would tempt SQLite into reading the whole table in assignee order instead."""
+    counts: Counter[int] = Counter(
+        assignee
+        for assignee, status in Ticket.objects.filter(needs_manager=True).values_list("assignee_id", "status")
+        if assignee is not None and status in UNSOLVED
+    )
+    return {assignee: {"pending": count} for assignee, count in counts.items()}
+
+
+def _closed(start: datetime, end: datetime, members: list[int] | None) -> Figures:
+    rows = (
+        _of(
+            Ticket.objects.filter(
+                status__in=CLOSED_STATUSES, solved_at__gte=start, solved_at__lt=end, assignee__isnull=False
+            ),
+            "assignee_id",
+            members,
+        )
+        .values("assignee_id")
+        .annotate(closed=Count("solved_at"))
+    )
+    return {row.pop("assignee_id"): row for row in rows}
+
+
+def _responses(start: datetime, end: datetime, members: list[int] | None) -> Figures:
+    """Sums and counts per agent, first response or not, and booking phase (at most six groups per
+    agent, read in that order from `message_response_report`), added up here into the six averages."""
+    rows = (
+        _of(
+            Message.objects.filter(
+                response_seconds__isnull=False, created_at__gte=start, created_at__lt=end, author_agent__isnull=False
+            ),
+            "author_agent_id",
+            members,
+        )
+        .values("author_agent_id", "first_response", "booking_phase")
+        .annotate(total=Sum("response_seconds"), count=Count("response_seconds"))
+        .order_by()
+    )
+    figures: Figures = {}
+    for row in rows:
+        mean = Mean(total=row["total"], count=row["count"])
+        phase = {BookingPhase.BEFORE: "_before", BookingPhase.AFTER: "_after"}.get(row["booking_phase"], "")
+        names = ["response", f"response{phase}" if phase else ""]
+        if row["first_response"]:
+            names += ["first_response", f"first_response{phase}" if phase else ""]
+        agent = figures.setdefault(row["author_agent_id"], {})
+        for name in filter(None, names):
+            agent[name] = agent.get(name, Mean()) + mean
+    return figures
+
+
+class _Seconds(Func):
+    """The first datetime minus the second, in seconds, computed by the database itself (Django's own
+    datetime subtraction calls back into Python for every row on SQLite)."""
+
+    arity = 2
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "((julianday(%(expressions)s)) * 86400.0)"
+        return self.as_sql(compiler, connection, template=template, arg_joiner=") - julianday(", **extra)
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "EXTRACT(EPOCH FROM (%(expressions)s))"
+        return self.as_sql(compiler, connection, template=template, arg_joiner=" - ", **extra)
+
+
+def _intervals(start: datetime, end: datetime, now: datetime, members: list[int] | None) -> Figures:
+    upper = min(end, now)  # an open interval runs up to here
+    if upper <= start:
+        return {}
+    clipped = _Seconds(
+        Least(
+            Coalesce("ended_at", Value(upper, output_field=DateTimeField())), Value(end, output_field=DateTimeField())
+        ),
+        Greatest(F("started_at"), Value(start, output_field=DateTimeField())),
+    )
+    rows = (
+        _of(
+            WorkInterval.objects.filter(Q(ended_at__isnull=True) | Q(ended_at__gt=start), started_at__lt=upper),
+            "agent_id",
+            members,
+        )
+        .values("agent_id")
+        .annotate(
+            work=Sum(clipped, filter=Q(kind=IntervalKind.SHIFT)),
+            invisible=Sum(clipped, filter=Q(kind=IntervalKind.PAUSED)),
+        )
+    )
+    return {
+        row["agent_id"]: {"work_seconds": round(row["work"] or 0), "invisible_seconds": round(row["invisible"] or 0)}
+        for row in rows
+    }
+
+
+# --- the tickets export --------------------------------------------------------------------
+
+TICKET_COLUMNS = [
+    "id",
+    "subject",
+    "agent",
+    "team",
+    "channel",
+    "booking_stage",
+    "status",
+    "outcome",
+    "created_at",
+    "assigned_at",
+    "first_response_seconds",
+    "solved_at",
+]
+
+
+def received_tickets(
+    *, user: User, start: datetime, end: datetime, team_id: int | None = None, chunk_size: int = 2000
+) -> Iterator[tuple[Any, ...]]:
+    """The tickets behind the Received column, one tuple per ticket in `TICKET_COLUMNS` order, by
+    assignment time. Read in chunks from a server-side cursor: memory stays the same for any range."""
+    require_manager(user)
+    report_team(user=user, team_id=team_id)
+    _check_period(start, end)
+    tickets = Ticket.objects.filter(assignee__isnull=False, assigned_at__gte=start, assigned_at__lt=end)
+    if team_id is not None:
+        tickets = tickets.filter(assignee__teams=team_id)
+    first_response = Message.objects.filter(ticket=OuterRef("pk"), first_response=True).values("response_seconds")
+    return (
+        tickets.annotate(first_response_seconds=Subquery(first_response[:1], output_field=IntegerField()))
+        .order_by("assigned_at", "id")
+        .values_list(
+            "id",
+            "subject",
+            "assignee__name",
+            "team__name",
+            "channel",
+            "booking_stage",
+            "status",
+            "outcome",
+            "created_at",
+            "assigned_at",
+            "first_response_seconds",
+            "solved_at",
+        )
+        .iterator(chunk_size=chunk_size)
+    )
