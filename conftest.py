@@ -34,6 +34,32 @@ def pytest_configure(config: pytest.Config) -> None:
     }
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `postgres` test PostgreSQL itself (its locks, its worker processes): the
+    PostgreSQL run of the suite runs them; the SQLite run leaves them out (deselected, not
+    skipped, and said so in the summary)."""
+    from django.conf import settings
+
+    if "postgresql" in settings.DATABASES["default"]["ENGINE"]:
+        return
+    postgres_only = [item for item in items if item.get_closest_marker("postgres")]
+    if postgres_only:
+        items[:] = [item for item in items if not item.get_closest_marker("postgres")]
+        config.hook.pytest_deselected(items=postgres_only)
+        config.stash[_POSTGRES_ONLY] = len(postgres_only)
+
+
+_POSTGRES_ONLY = pytest.StashKey[int]()
+
+
+def pytest_terminal_summary(terminalreporter: object, config: pytest.Config) -> None:
+    if config.stash.get(_POSTGRES_ONLY, 0):
+        terminalreporter.write_line(  # type: ignore[attr-defined]
+            f"{config.stash[_POSTGRES_ONLY]} PostgreSQL-only tests left out of this SQLite run; "
+            "the PostgreSQL run (`make test-postgres`, part of `make test` and CI) runs them"
+        )
+
+
 def require_server(what: str, reason: str) -> None:
     """Skip (or, under CI, fail) a test whose real server is not there."""
     message = f"{what} not available: {reason}"

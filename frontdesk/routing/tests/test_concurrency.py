@@ -4,9 +4,10 @@ Four real OS processes, each with its own Django and database connection, create
 tickets (500 each) through `ticket_create` (each creation runs an assignment pass after
 commit, as in production) and also call `routing_assign_waiting` between creations and
 until nothing more moves; a second, smaller run has capacities that bind. The test then
-reads what they committed. Skipped on SQLite, whose write lock serialises everything
-anyway; the PostgreSQL run of the suite runs it (about 40–60 s on a 2-core machine: the
-passes hold the routing lock in turn, so their cost adds up).
+reads what they committed. Left out of the SQLite run (the `postgres` marker, see
+conftest.py), whose write lock serialises everything anyway; the PostgreSQL run of the
+suite runs it (about 30–60 s on a 2-core machine: the passes hold the routing lock in
+turn, so their cost adds up).
 """
 
 import os
@@ -64,11 +65,6 @@ print("done", extra, flush=True)
 """
 
 
-def _require_postgresql() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL only: the PostgreSQL run of the suite (`make test-postgres`, CI) runs it")
-
-
 def _database_url() -> str:
     """The URL of the test database this test's connection uses, for the worker processes."""
     settings = connection.settings_dict
@@ -123,7 +119,6 @@ def _run_workers(data: Path, tickets_each: int) -> list[str]:
 def test_four_worker_processes_assign_arriving_tickets_once_each_fairly_and_within_capacity(
     transactional_db: None, tmp_path: Path, tickets_each: int, capacity: int, each_agent_holds: int
 ) -> None:
-    _require_postgresql()
     agents = [working_agent(f"Agent {n}", capacity=capacity) for n in range(AGENTS)]
 
     finished = _run_workers(tmp_path, tickets_each)
@@ -153,7 +148,6 @@ def test_four_worker_processes_assign_arriving_tickets_once_each_fairly_and_with
 
 
 def test_stopping_a_shift_while_a_pass_gives_the_agent_a_ticket_does_not_deadlock(transactional_db: None) -> None:
-    _require_postgresql()
     agent = working_agent("Ana")
     [ticket] = TicketFactory.create_batch(1)
     deciding = threading.Event()
