@@ -29,6 +29,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.__main__ import _git_state, _postgres_database
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -121,14 +123,6 @@ def _progress(figure: dict[str, Any]) -> None:
         )
 
 
-def _git_state() -> str:
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    except OSError:
-        return "unknown"
-    return commit.stdout.strip() or "unknown"
-
-
 @contextmanager
 def fresh_database(db: str) -> Iterator[dict[str, str]]:
     """An empty, migrated database; the environment that reaches it."""
@@ -137,7 +131,7 @@ def fresh_database(db: str) -> Iterator[dict[str, str]]:
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env["FRONTDESK_DATA"] = str(data)
     if db == "postgres":
-        _recreate_postgres(DATABASE)
+        _postgres_database(DATABASE, fresh=True)
         env["DATABASE_URL"] = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{DATABASE}"
     subprocess.run(
         [sys.executable, "-m", "frontdesk.cli", "migrate"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL
@@ -146,14 +140,6 @@ def fresh_database(db: str) -> Iterator[dict[str, str]]:
         yield env
     finally:
         shutil.rmtree(data, ignore_errors=True)
-
-
-def _recreate_postgres(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def child(env: dict[str, str], mode: str, args: argparse.Namespace, *extra: str) -> dict[str, Any]:
@@ -202,6 +188,8 @@ def print_report(run: dict[str, Any], args: argparse.Namespace) -> None:
     label = f"simulated day, {args.day_agents} agents: max − min unanswered at steady state"
     if "spread" not in day:
         rows.append((label, f"not measured: {day.get('not_measured', '?')}", ""))
+    elif not day["spread"]["steady"]["samples"]:
+        rows.append((label, f"not measured: no steady state in a day of {args.day_hours:g} hours", ""))
     else:
         steady = day["spread"]["steady"]
         shown = (

@@ -349,20 +349,22 @@ def _intervals(start: datetime, end: datetime, now: datetime, members: list[int]
 
 # --- the tickets export --------------------------------------------------------------------
 
-TICKET_COLUMNS = [
-    "id",
-    "subject",
-    "agent",
-    "team",
-    "channel",
-    "booking_stage",
-    "status",
-    "outcome",
-    "created_at",
-    "assigned_at",
-    "first_response_seconds",
-    "solved_at",
-]
+# The tickets export's columns (its CSV header), and the field each is read from.
+_TICKET_FIELDS = {
+    "id": "id",
+    "subject": "subject",
+    "agent": "assignee__name",
+    "team": "team__name",
+    "channel": "channel",
+    "booking_stage": "booking_stage",
+    "status": "status",
+    "outcome": "outcome",
+    "created_at": "created_at",
+    "assigned_at": "assigned_at",
+    "first_response_seconds": "first_response_seconds",
+    "solved_at": "solved_at",
+}
+TICKET_COLUMNS = list(_TICKET_FIELDS)
 
 
 def received_tickets(
@@ -380,19 +382,6 @@ def received_tickets(
     return (
         tickets.annotate(first_response_seconds=Subquery(first_response[:1], output_field=IntegerField()))
         .order_by("assigned_at", "id")
-        .values_list(
-            "id",
-            "subject",
-            "assignee__name",
-            "team__name",
-            "channel",
-            "booking_stage",
-            "status",
-            "outcome",
-            "created_at",
-            "assigned_at",
-            "first_response_seconds",
-            "solved_at",
-        )
+        .values_list(*_TICKET_FIELDS.values())
         .iterator(chunk_size=chunk_size)
     )

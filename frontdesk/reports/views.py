@@ -26,7 +26,7 @@ from frontdesk.reports.exports import (
     ticket_csv_rows,
 )
 from frontdesk.reports.forms import PeriodForm
-from frontdesk.reports.selectors import COLUMNS, agent_report, received_tickets, report_total, require_manager
+from frontdesk.reports.selectors import agent_report, received_tickets, report_total, require_manager
 from frontdesk.workspace.views import HtmxHttpRequest, agent_view
 
 
@@ -43,23 +43,12 @@ def _bad_period(form: PeriodForm) -> HttpResponse:
 def agents(request: HtmxHttpRequest) -> HttpResponse:
     user, now = require_manager(request.user), timezone.now()
     form = _form(request, user, now)
-    context: dict[str, object] = {
-        "form": form,
-        "columns": COLUMNS,
-        "query": request.GET.urlencode(),
-        "active_view": "reports",
-    }
+    context: dict[str, object] = {"form": form, "query": request.GET.urlencode(), "active_view": "reports"}
     if not form.is_valid():
         return render(request, "reports/agents.html", context, status=422)
     period = form.report_period
     rows = agent_report(user=user, start=period.start, end=period.end, now=now, team_id=form.team_id)
-    context.update(
-        period=period,
-        rows=rows,
-        total=report_total(rows, _("Total")),
-        charts=report_charts(rows),
-        now=now,
-    )
+    context.update(period=period, rows=rows, total=report_total(rows, _("Total")), charts=report_charts(rows))
     return render(request, "reports/agents.html", context)
 
 

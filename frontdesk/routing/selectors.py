@@ -13,6 +13,10 @@ from frontdesk.routing.models import AgentState, Assignment, RoutingProfile, Ski
 from frontdesk.tickets.models import UNSOLVED, Status, Ticket
 from frontdesk.tickets.selectors import access_ticket
 
+# The queue: unassigned tickets waiting on an agent, which routing assigns oldest first (the partial
+# index `ticket_routing_queue` has the same condition).
+WAITING = Q(assignee__isnull=True, awaiting_agent=True, status__in=(Status.NEW, Status.OPEN))
+
 
 def access_profile(user: User, agent_id: int) -> RoutingProfile:
     """An agent's routing profile: their own, or anyone's for supervisors and admins."""
@@ -22,7 +26,11 @@ def access_profile(user: User, agent_id: int) -> RoutingProfile:
     agent = User.objects.filter(pk=agent_id, role__in=EDITOR_ROLES).first()
     if agent is None:
         raise NotFound(f"There is no agent {agent_id} who can receive tickets.")
-    # Not saved until someone changes it: reading never writes.
+    return _profile_or_default(agent)
+
+
+def _profile_or_default(agent: User) -> RoutingProfile:
+    """The agent's profile, or the default one, not saved until someone changes it: reading never writes."""
     profile = RoutingProfile.objects.filter(agent=agent).first() or RoutingProfile(agent=agent)
     profile.agent = agent
     return profile
@@ -84,8 +92,7 @@ def team_dashboard(*, user: User) -> Dashboard:
                 capacity=profile.capacity if profile else RoutingProfile._meta.get_field("capacity").default,
             )
         )
-    queue = Ticket.objects.filter(assignee__isnull=True, awaiting_agent=True, status__in=(Status.NEW, Status.OPEN))
-    waiting = queue.aggregate(n=Count("id"), oldest=Min("awaiting_since"))
+    waiting = Ticket.objects.filter(WAITING).aggregate(n=Count("id"), oldest=Min("awaiting_since"))
     return Dashboard(
         agents=rows,
         queue_length=waiting["n"],
@@ -104,9 +111,7 @@ def own_profile(user: User) -> RoutingProfile | None:
     """The signed-in person's own routing profile, for their shift bar; None if they cannot receive tickets."""
     if user.role not in EDITOR_ROLES or not user.is_active:
         return None
-    profile = RoutingProfile.objects.filter(agent=user).first() or RoutingProfile(agent=user)
-    profile.agent = user
-    return profile
+    return _profile_or_default(user)
 
 
 def profile_list(*, user: User) -> list[RoutingProfile]:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from frontdesk.accounts.models import EDITOR_ROLES, MANAGER_ROLES, Team, User
 from frontdesk.core.errors import Conflict, PermissionDenied, ValidationError
@@ -22,6 +23,7 @@ from frontdesk.core.events import publish
 from frontdesk.core.services import UNSET, Unset, require_role
 from frontdesk.routing.events import AgentStateChanged
 from frontdesk.routing.models import AgentState, Assignment, IntervalKind, RoutingProfile, Rule, Skill, WorkInterval
+from frontdesk.routing.selectors import WAITING
 from frontdesk.tickets.events import MessageAdded, TicketChanged, TicketCreated
 from frontdesk.tickets.models import (
     UNSOLVED,
@@ -31,7 +33,6 @@ from frontdesk.tickets.models import (
     Message,
     MessageKind,
     Priority,
-    Status,
     Ticket,
 )
 from frontdesk.tickets.services import normalise_tags, ticket_route
@@ -325,10 +326,6 @@ def _needs(ticket: Ticket, skills: frozenset[str]) -> frozenset[str]:
     return frozenset(tag.name for tag in ticket.tags.all()) & skills
 
 
-def _queue() -> "Q":
-    return Q(assignee__isnull=True, awaiting_agent=True, status__in=(Status.NEW, Status.OPEN))
-
-
 FIGURES_KEPT = 10  # the least loaded candidates a decision records
 
 
@@ -362,7 +359,7 @@ def routing_assign_waiting(*, now: datetime, chunk: int = QUEUE_CHUNK) -> int:
     """
     assigned = 0
     after: tuple[datetime, int] | None = None
-    if not Ticket.objects.filter(_queue()).exists():
+    if not Ticket.objects.filter(WAITING).exists():
         return 0  # the common case, decided without the lock
     skills = frozenset(Skill.objects.values_list("name", flat=True))
     profiles = _taking_agents(now)
@@ -372,7 +369,7 @@ def routing_assign_waiting(*, now: datetime, chunk: int = QUEUE_CHUNK) -> int:
             agents = [agent for agent in _refresh(profiles, now) if agent.has_room]
             if not agents:
                 return assigned
-            waiting = Ticket.objects.filter(_queue()).order_by("awaiting_since", "id")
+            waiting = Ticket.objects.filter(WAITING).order_by("awaiting_since", "id")
             if after is not None:
                 waiting = waiting.filter(Q(awaiting_since__gt=after[0]) | Q(awaiting_since=after[0], id__gt=after[1]))
             if skills:
@@ -408,7 +405,7 @@ def routing_assign_waiting(*, now: datetime, chunk: int = QUEUE_CHUNK) -> int:
             RoutingProfile.objects.filter(agent_id__in=given).update(idle_since=now)
             assigned += len(decisions)
             last = tickets[-1]
-            after = (last.awaiting_since, last.pk)  # type: ignore[assignment]
+            after = (last.awaiting_since, last.pk)  # type: ignore[assignment]  # set on every queued ticket
             if len(tickets) < chunk or not any(agent.has_room for agent in agents):
                 return assigned
     return assigned
@@ -446,7 +443,7 @@ def routing_rebalance(*, now: datetime) -> int:
             movable = movable.prefetch_related("tags")
         held: dict[int, list[Ticket]] = {pk: [] for pk in agents}
         for ticket in movable:
-            held[ticket.assignee_id].append(ticket)  # type: ignore[index]
+            held[ticket.assignee_id].append(ticket)  # type: ignore[index]  # filtered on an assignee
         moves: list[Assignment] = []
         while move := _next_move(agents, held, skills):
             ticket, source, target = move
@@ -550,7 +547,5 @@ def assign_on_change(event: TicketChanged) -> None:
 
 
 def _assign_if_anyone_works() -> None:
-    from django.utils import timezone
-
     if RoutingProfile.objects.filter(state=AgentState.WORKING, auto_assign=True).exists():
         routing_assign_waiting(now=timezone.now())

@@ -1,7 +1,9 @@
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from frontdesk.accounts.models import Role, User
 from frontdesk.accounts.tests.factories import TeamFactory, UserFactory
@@ -18,7 +20,13 @@ from frontdesk.routing.services import (
 )
 from frontdesk.routing.tests.factories import working_agent
 from frontdesk.tickets.models import EventKind, Message, MessageKind, Status, Ticket, TicketEvent
-from frontdesk.tickets.services import ticket_add_customer_message, ticket_mark_opened, ticket_reply, ticket_update
+from frontdesk.tickets.services import (
+    ticket_add_customer_message,
+    ticket_mark_opened,
+    ticket_reply,
+    ticket_route,
+    ticket_update,
+)
 from frontdesk.tickets.tests.factories import NOW, TicketFactory, new_ticket
 
 pytestmark = pytest.mark.django_db
@@ -76,9 +84,7 @@ def test_tickets_are_spread_evenly_and_oldest_first() -> None:
 
     counts = {agent: Ticket.objects.filter(assignee=agent).count() for agent in (ana, ben)}
     assert counts == {ana: 3, ben: 3}
-    oldest = tickets[-1]
-    oldest.refresh_from_db()
-    assert Assignment.objects.order_by("id").first().ticket_id == oldest.pk  # type: ignore[union-attr]
+    assert Assignment.objects.order_by("id").values_list("ticket_id", flat=True)[0] == tickets[-1].pk
 
 
 def test_capacity_is_respected_and_the_rest_waits_in_the_queue() -> None:
@@ -93,14 +99,14 @@ def test_capacity_is_respected_and_the_rest_waits_in_the_queue() -> None:
 
 
 def test_a_waiting_ticket_is_assigned_as_soon_as_someone_becomes_eligible(
-    django_capture_on_commit_callbacks: object,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
 ) -> None:
     agent = UserFactory.create()
     [older, newer] = [TicketFactory.create(awaiting_since=NOW - timedelta(minutes=m)) for m in (10, 5)]
     RoutingProfile.objects.create(agent=agent, capacity=1)
     assert routing_assign_waiting(now=NOW) == 0  # off shift: nobody is eligible
 
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+    with django_capture_on_commit_callbacks(execute=True):
         shift_start(agent=agent, actor=agent, now=LATER)
 
     older.refresh_from_db()
@@ -126,21 +132,25 @@ def test_every_assignment_records_its_rule_and_the_counts_it_compared() -> None:
     assert "Ana 0; Ben 3" in event.note
 
 
-def test_a_new_ticket_is_assigned_when_it_is_created(django_capture_on_commit_callbacks: object) -> None:
+def test_a_new_ticket_is_assigned_when_it_is_created(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     agent = working_agent()
 
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+    with django_capture_on_commit_callbacks(execute=True):
         ticket = new_ticket()
 
     ticket.refresh_from_db()
     assert ticket.assignee == agent
 
 
-def test_a_customer_reply_on_an_unassigned_ticket_is_assigned(django_capture_on_commit_callbacks: object) -> None:
+def test_a_customer_reply_on_an_unassigned_ticket_is_assigned(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     ticket = TicketFactory.create(awaiting_agent=False, awaiting_since=None, status=Status.PENDING)
     agent = working_agent()
 
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+    with django_capture_on_commit_callbacks(execute=True):
         ticket_add_customer_message(ticket=ticket, contact=ticket.requester, body_text="Any news?", now=LATER)
 
     ticket.refresh_from_db()
@@ -148,12 +158,14 @@ def test_a_customer_reply_on_an_unassigned_ticket_is_assigned(django_capture_on_
     assert ticket.awaiting_since == LATER
 
 
-def test_an_answer_that_makes_room_brings_the_next_waiting_ticket(django_capture_on_commit_callbacks: object) -> None:
+def test_an_answer_that_makes_room_brings_the_next_waiting_ticket(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     agent = working_agent(capacity=1)
     [held] = holding(agent, 1)
     [next_one] = waiting()
 
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+    with django_capture_on_commit_callbacks(execute=True):
         ticket_reply(ticket=held, author=agent, body_text="Done.", now=LATER)
 
     next_one.refresh_from_db()
@@ -166,8 +178,6 @@ def test_a_ticket_a_person_assigned_meanwhile_is_left_alone() -> None:
     other = UserFactory.create()
     stale = Ticket.objects.get(pk=ticket.pk)
     ticket_update(ticket=ticket, actor=other, assignee=other, now=NOW)
-
-    from frontdesk.tickets.services import ticket_route
 
     assert ticket_route(ticket=stale, assignee=UserFactory.create(), note="", now=LATER) is False
     ticket.refresh_from_db()
@@ -241,7 +251,7 @@ def test_team_tickets_go_only_to_members_and_to_the_teams_of_the_profile() -> No
 def test_a_ticket_tagged_with_a_skill_goes_to_an_agent_who_has_it() -> None:
     boss = manager()
     speaker = working_agent("Speaker", idle_since=LATER)
-    working_agent("Other")
+    other = working_agent("Other")
     routing_profile_update(agent=speaker, actor=boss, skills=["German"], now=NOW)
     [ticket] = waiting()
     ticket.tags.create(name="german")
@@ -252,7 +262,7 @@ def test_a_ticket_tagged_with_a_skill_goes_to_an_agent_who_has_it() -> None:
     ticket.refresh_from_db()
     plain.refresh_from_db()
     assert ticket.assignee == speaker
-    assert plain.assignee.name == "Other"  # type: ignore[union-attr]
+    assert plain.assignee == other
 
 
 def test_only_supervisors_and_admins_change_routing_profiles() -> None:
@@ -336,11 +346,13 @@ def test_stopping_the_shift_hands_back_unopened_tickets_and_keeps_opened_ones() 
     assert TicketEvent.objects.get(ticket=unopened, kind=EventKind.ROUTED).old_value == "Leaving"
 
 
-def test_handed_back_tickets_go_to_whoever_is_still_working(django_capture_on_commit_callbacks: object) -> None:
+def test_handed_back_tickets_go_to_whoever_is_still_working(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+) -> None:
     leaving, staying = working_agent("Leaving"), working_agent("Staying")
     [ticket] = holding(leaving, 1)
 
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+    with django_capture_on_commit_callbacks(execute=True):
         shift_stop(agent=leaving, actor=leaving, now=LATER)
 
     ticket.refresh_from_db()
@@ -351,11 +363,11 @@ def test_handed_back_tickets_go_to_whoever_is_still_working(django_capture_on_co
     ("service", "state"),
     [(shift_start, AgentState.WORKING), (intake_resume, AgentState.WORKING), (intake_pause, AgentState.OFF)],
 )
-def test_a_timer_action_in_the_wrong_state_is_refused(service: object, state: str) -> None:
+def test_a_timer_action_in_the_wrong_state_is_refused(service: Callable[..., RoutingProfile], state: str) -> None:
     agent = working_agent(state=state)
 
     with pytest.raises(Conflict):
-        service(agent=agent, actor=agent, now=LATER)  # type: ignore[operator]
+        service(agent=agent, actor=agent, now=LATER)
 
     assert RoutingProfile.objects.get(agent=agent).state == state
 
