@@ -149,7 +149,7 @@ def _mean(name: str) -> Callable[[AgentMetrics], float | None]:
 COLUMNS = [
     Column("agent", _("Agent"), "text", lambda row: row.name),
     Column("received", _("Received"), "count", lambda row: row.received),
-    Column("pending", _("Pending"), "count", lambda row: row.pending),
+    Column("pending", _("Needs manager"), "count", lambda row: row.pending),
     Column("closed", _("Closed"), "count", lambda row: row.closed),
     Column("first_response_seconds", _("First response"), "seconds", _mean("first_response")),
     Column("first_response_before_booking_seconds", _("First response, before booking"), "seconds",
