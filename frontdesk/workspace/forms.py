@@ -241,7 +241,7 @@ class PropertiesForm(ServiceForm):
             elif name == "assignee":
                 changes["assignee"] = self.agents.get(data["assignee"]) if data["assignee"] is not None else None
             elif name == "tags":
-                changes["tags"] = [tag.strip() for tag in data["tags"].split(",") if tag.strip()]
+                changes["tags"] = _names(data["tags"])
             else:
                 changes[name] = data[name]
         return changes
