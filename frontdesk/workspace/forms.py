@@ -288,28 +288,20 @@ def _names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
+def _ticks(label: StrOrPromise, choices: Sequence[tuple[str, StrOrPromise]]) -> forms.MultipleChoiceField:
+    """A routing condition: boxes to tick, none ticked meaning "any"."""
+    return forms.MultipleChoiceField(
+        label=label, choices=FixedChoices(choices), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+
 class RoutingProfileForm(ServiceForm):
     """Which tickets an agent may receive, on their card. A condition with nothing ticked takes any ticket."""
 
     auto_assign = forms.BooleanField(label=_("Receives tickets automatically"), required=False)
-    booking_stages = forms.MultipleChoiceField(
-        label=_("Booking stages"),
-        choices=FixedChoices(BookingStage.choices),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    booking_channels = forms.MultipleChoiceField(
-        label=_("Booking channels"),
-        choices=FixedChoices(BookingChannel.choices),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    channels = forms.MultipleChoiceField(
-        label=_("Contact channels"),
-        choices=FixedChoices(Channel.choices),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+    booking_stages = _ticks(_("Booking stages"), BookingStage.choices)
+    booking_channels = _ticks(_("Booking channels"), BookingChannel.choices)
+    channels = _ticks(_("Contact channels"), Channel.choices)
     teams = forms.TypedMultipleChoiceField(
         label=_("Teams"),
         coerce=int,
@@ -323,12 +315,7 @@ class RoutingProfileForm(ServiceForm):
         max_length=200,
         help_text=_("Language codes separated by commas, such as es, en."),
     )
-    priorities = forms.MultipleChoiceField(
-        label=_("Priorities"),
-        choices=FixedChoices(Priority.choices),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+    priorities = _ticks(_("Priorities"), Priority.choices)
     skills = forms.CharField(
         label=_("Skills"),
         required=False,
