@@ -9,7 +9,7 @@ wins and nothing is assigned twice.
 """
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -306,12 +306,7 @@ def _refresh(agents: list[_Agent], now: datetime) -> list[_Agent]:
             "agent_id", "idle_since"
         )
     )
-    unanswered = dict(
-        Ticket.objects.filter(assignee_id__in=ids, status__in=UNSOLVED, awaiting_agent=True)
-        .values("assignee_id")
-        .annotate(n=Count("id"))
-        .values_list("assignee_id", "n")
-    )
+    unanswered = _unanswered(ids)
     taking = [agent for agent in agents if agent.user.pk in idle]
     for agent in taking:
         agent.idle_since = idle[agent.user.pk] or agent.idle_since
@@ -350,6 +345,28 @@ def _decide(candidates: list[_Agent]) -> tuple[_Agent, dict[str, object], str]:
     return chosen, figures, f"fewest unanswered{why} among eligible agents: {compared}{more}"
 
 
+def _unanswered(agent_ids: Iterable[int]) -> dict[int, int]:
+    return dict(
+        Ticket.objects.filter(assignee_id__in=list(agent_ids), status__in=UNSOLVED, awaiting_agent=True)
+        .values("assignee_id")
+        .annotate(n=Count("id"))
+        .values_list("assignee_id", "n")
+    )
+
+
+def _anyone_has_room() -> bool:
+    """Whether an agent taking tickets is under their capacity (read without the lock: a hint)."""
+    capacities = dict(
+        RoutingProfile.objects.filter(state=AgentState.WORKING, auto_assign=True, agent__is_active=True).values_list(
+            "agent_id", "capacity"
+        )
+    )
+    if 0 in capacities.values():
+        return True
+    unanswered = _unanswered(capacities)
+    return any(unanswered.get(pk, 0) < capacity for pk, capacity in capacities.items())
+
+
 def routing_assign_waiting(*, now: datetime, chunk: int = QUEUE_CHUNK) -> int:
     """Give waiting unassigned tickets, oldest first, to eligible agents with room (RT2).
 
@@ -359,8 +376,8 @@ def routing_assign_waiting(*, now: datetime, chunk: int = QUEUE_CHUNK) -> int:
     """
     assigned = 0
     after: tuple[datetime, int] | None = None
-    if not Ticket.objects.filter(WAITING).exists():
-        return 0  # the common case, decided without the lock
+    if not Ticket.objects.filter(WAITING).exists() or not _anyone_has_room():
+        return 0  # the common cases, decided in a few queries and without the lock
     skills = frozenset(Skill.objects.values_list("name", flat=True))
     profiles = _taking_agents(now)
     while profiles:
