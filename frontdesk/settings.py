@@ -114,6 +114,8 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# The first signs agents in; Django's own keeps sessions it signed in before valid.
+AUTHENTICATION_BACKENDS = ["frontdesk.workspace.auth.SessionBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workspace:inbox"
 LOGOUT_REDIRECT_URL = "login"

@@ -111,7 +111,10 @@ def own_profile(user: User) -> RoutingProfile | None:
     """The signed-in person's own routing profile, for their shift bar; None if they cannot receive tickets."""
     if user.role not in EDITOR_ROLES or not user.is_active:
         return None
-    return _profile_or_default(user)
+    try:
+        return user.routing_profile  # read with the user when they signed in to the workspace
+    except RoutingProfile.DoesNotExist:
+        return RoutingProfile(agent=user)
 
 
 def profile_list(*, user: User) -> list[RoutingProfile]:
