@@ -184,10 +184,10 @@ def test_inbox_queries_do_not_grow_with_the_number_of_tickets(
         ticket = TicketFactory.create(team=team, assignee=agent if n % 2 else None, status=Status.OPEN)
         ticket_update(ticket=ticket, actor=agent, tags=["vip", f"t{n}"], now=NOW)
 
-    # session, user, the agent's shift state, teams of the agent, 6 view counts, team and agent
+    # session, user with their shift state, teams of the agent, 6 view counts, team and agent
     # filter choices, and the page: one key query per visibility rule (the team, theirs, unrouted)
     # and status (new, open), then the page's tickets and their tags
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(19):
         response = agent_client.get("/views/open/")
 
     assert len(response.context["page"].items) == 25
@@ -265,8 +265,8 @@ def test_ticket_page_queries_do_not_grow_with_messages(
         new_ticket(team=team, requester=ticket.requester)
 
     # session, user, teams, ticket, tags, teams, agents, messages, attachments, e-mails in and out,
-    # history, other tickets, the agent's shift state
-    with django_assert_max_num_queries(15):
+    # history, other tickets
+    with django_assert_max_num_queries(14):
         response = agent_client.get(f"/tickets/{ticket.pk}/")
 
     assert len(response.context["messages_list"]) == 11
