@@ -114,8 +114,9 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-# The first signs agents in; Django's own keeps sessions it signed in before valid.
-AUTHENTICATION_BACKENDS = ["frontdesk.workspace.auth.SessionBackend", "django.contrib.auth.backends.ModelBackend"]
+# Django's model backend, reading the agent with their routing profile (one backend: a
+# failed sign-in hashes the password once). Sessions from before it was added sign in again.
+AUTHENTICATION_BACKENDS = ["frontdesk.workspace.auth.SessionBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workspace:inbox"
 LOGOUT_REDIRECT_URL = "login"

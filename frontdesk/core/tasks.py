@@ -1,3 +1,4 @@
+from django.db import connection
 from django.utils.module_loading import import_string
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
@@ -16,8 +17,6 @@ def retry_event_handler(path: str, event: object) -> None:
 def optimise_sqlite() -> None:
     """Hourly on SQLite: refresh the planner's statistics where they are stale (`PRAGMA optimize`),
     so that queries such as the reports keep choosing their covering indexes as tables grow."""
-    from django.db import connection
-
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA optimize")

@@ -64,9 +64,18 @@ class _MailboxFields(ServiceForm):
         for name in ("imap_url", "smtp_url"):
             self.fields[name].widget.attrs.update(spellcheck="false", autocomplete="off")
 
-    def chosen_team(self) -> Team | None:
-        pk = self.cleaned_data["team"]
-        return self.teams.get(pk) if pk is not None else None
+    def shared_arguments(self) -> dict[str, Any]:
+        """The keyword arguments of services.mailbox_create and mailbox_update that these fields give."""
+        data = self.cleaned_data
+        pk = data["team"]
+        return {
+            "team": self.teams.get(pk) if pk is not None else None,
+            "language": data["language"],
+            "imap_url": data["imap_url"],
+            "smtp_url": data["smtp_url"],
+            "signature": data["signature"],
+            "auto_ack": data["auto_ack"],
+        }
 
 
 class MailboxCreateForm(_MailboxFields):
@@ -87,17 +96,7 @@ class MailboxCreateForm(_MailboxFields):
 
     def create_arguments(self) -> dict[str, Any]:
         """The keyword arguments of services.mailbox_create."""
-        data = self.cleaned_data
-        return {
-            "name": data["name"],
-            "address": data["address"],
-            "team": self.chosen_team(),
-            "language": data["language"],
-            "imap_url": data["imap_url"],
-            "smtp_url": data["smtp_url"],
-            "signature": data["signature"],
-            "auto_ack": data["auto_ack"],
-        }
+        return {"name": self.cleaned_data["name"], "address": self.cleaned_data["address"], **self.shared_arguments()}
 
 
 class MailboxForm(_MailboxFields):
@@ -173,12 +172,7 @@ class MailboxForm(_MailboxFields):
             else self.mailbox.max_message_bytes
         )
         return {
-            "team": self.chosen_team(),
-            "language": data["language"],
-            "imap_url": data["imap_url"],
-            "smtp_url": data["smtp_url"],
-            "signature": data["signature"],
-            "auto_ack": data["auto_ack"],
+            **self.shared_arguments(),
             "auto_ack_texts": {language: data[f"auto_ack_text_{language}"] for language, _name in settings.LANGUAGES},
             "reopen_days": data["reopen_days"],
             "max_message_bytes": max_bytes,

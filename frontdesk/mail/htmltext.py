@@ -1,13 +1,7 @@
-"""HTML bodies: sanitised for display (nh3) and turned into readable text."""
+"""HTML bodies turned into readable text (sanitising is tickets.services.sanitise_html)."""
 
-import html as html_lib
 import re
 from html.parser import HTMLParser
-
-import nh3
-
-_URL_SCHEMES = set(nh3.ALLOWED_URL_SCHEMES) | {"cid"}
-_CLEANER = nh3.Cleaner(url_schemes=_URL_SCHEMES, link_rel="noopener noreferrer nofollow")
 
 _BLOCK_TAGS = frozenset(
     {"p", "div", "table", "tr", "ul", "ol", "dl", "h1", "h2", "h3", "h4", "h5", "h6"}
@@ -17,14 +11,6 @@ _BLOCK_TAGS = frozenset(
 _SKIP_TAGS = frozenset({"script", "style", "head", "title", "template", "noscript", "xml"})
 _SPACE = re.compile(r"[ \t\r\n\f\v\u00a0\u200b]+")
 _MANY_BLANK_LINES = re.compile(r"\n{3,}")
-
-
-def sanitise_html(html: str) -> str:
-    """Sanitise an HTML body with nh3; `cid:` image sources survive for inline images."""
-    try:
-        return _CLEANER.clean(html)
-    except Exception:
-        return html_lib.escape(html)
 
 
 class _TextExtractor(HTMLParser):

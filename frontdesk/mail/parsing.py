@@ -29,8 +29,9 @@ from frontdesk.mail.charsets import (
     has_surrogates,
     header_charset_candidates,
 )
-from frontdesk.mail.htmltext import html_to_text, sanitise_html
+from frontdesk.mail.htmltext import html_to_text
 from frontdesk.mail.quoting import strip_quoted
+from frontdesk.tickets.services import sanitise_html
 
 __all__ = [
     "Address",

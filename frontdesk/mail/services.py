@@ -53,15 +53,15 @@ from frontdesk.mail.models import (
     Outcome,
     ThreadReason,
 )
-from frontdesk.mail.parsing import ParsedEmail, parse_email
+from frontdesk.mail.parsing import ParsedAttachment, ParsedEmail, parse_email
 from frontdesk.tickets.events import MessageAdded
 from frontdesk.tickets.models import Channel, Message, MessageKind, Status, Ticket
 from frontdesk.tickets.services import (
-    BLOCKED_EXTENSIONS,
     ticket_add_customer_message,
     ticket_create,
     ticket_link_follow_up,
     ticket_record_delivery_failure,
+    validate_attachments,
 )
 
 logger = logging.getLogger(__name__)
@@ -595,26 +595,31 @@ def _sender_contact(parsed: ParsedEmail, mailbox: Mailbox, *, auto: bool) -> Con
     return identity.contact
 
 
+def _attachment_name(part: ParsedAttachment) -> str:
+    """The file name the ticket stores (tickets.services._store_attachments): no folders, 255 at most."""
+    return part.filename.replace("\\", "/").rsplit("/", 1)[-1][:255] or "attachment"
+
+
 def _uploads(parsed: ParsedEmail) -> tuple[list[SimpleUploadedFile], list[dict[str, str]]]:
-    """The attachments the ticket takes, and those it withholds (they stay in the raw message)."""
-    limit = settings.FRONTDESK_MAX_ATTACHMENT_BYTES
+    """The attachments the ticket takes, and those it withholds (they stay in the raw message):
+    what the ticket would refuse (size, file type, an executable's content) is withheld instead."""
     uploads: list[SimpleUploadedFile] = []
     withheld: list[dict[str, str]] = []
     for part in parsed.attachments:
-        filename = part.filename.replace("\\", "/").rsplit("/", 1)[-1][:255] or "attachment"
-        extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-        if len(part.data) > limit:
-            withheld.append({"filename": filename, "reason": f"{len(part.data):,} bytes; the limit is {limit:,}"})
-        elif extension in BLOCKED_EXTENSIONS or part.data[:2] == b"MZ" or part.data[:4] == b"\x7fELF":
-            withheld.append({"filename": filename, "reason": "executable"})
+        filename = _attachment_name(part)
+        upload = SimpleUploadedFile(filename, part.data, part.content_type)
+        try:
+            validate_attachments([upload])
+        except ValidationError as error:
+            withheld.append({"filename": filename, "reason": error.message})
         else:
-            uploads.append(SimpleUploadedFile(filename, part.data, part.content_type))
+            uploads.append(upload)
     return uploads, withheld
 
 
 def _keep_content_ids(message: Message, parsed: ParsedEmail) -> None:
     """Attachments are stored in order; give the inline ones their Content-ID for cid: links."""
-    ids = {part.filename.replace("\\", "/").rsplit("/", 1)[-1][:255]: part.content_id for part in parsed.attachments}
+    ids = {_attachment_name(part): part.content_id for part in parsed.attachments}
     if not any(ids.values()):
         return
     for attachment in message.attachments.all():

@@ -29,18 +29,21 @@ class PeriodForm(forms.Form):
     team = forms.TypedChoiceField(label=_("Team"), required=False, coerce=int, empty_value=None)
 
     def __init__(self, data: Any, *, teams: Sequence[Team], now: datetime) -> None:
+        # The period the query string means, written into the data so that the picker shows it (a
+        # select left without a choice shows its first option, "Today", and sends it on the next "Show").
+        data = data.copy()
+        if not data.get("period"):
+            data["period"] = Preset.CUSTOM if data.get("start") or data.get("end") else Preset.LAST_7_DAYS
         super().__init__(data)
         self.now = now
         self.fields["team"].choices = [("", _("All agents")), *((str(team.pk), team.name) for team in teams)]  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        start, end = cleaned.get("start"), cleaned.get("end")
-        preset = cleaned.get("period") or (Preset.CUSTOM if start or end else Preset.LAST_7_DAYS)
-        cleaned["period"] = preset
-        zone = timezone.get_current_timezone()
         if self.errors:
             return cleaned
+        preset, start, end = cleaned["period"], cleaned.get("start"), cleaned.get("end")
+        zone = timezone.get_current_timezone()
         if preset != Preset.CUSTOM:
             cleaned["report_period"] = preset_period(preset, now=self.now, zone=zone)
         elif start is None or end is None:

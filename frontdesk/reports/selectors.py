@@ -25,8 +25,8 @@ two seconds over a million tickets (`bench/reports.py`, docs/reports.md):
 
 CSAT and QA scores come with the surveys and quality features: each will be one more
 family here (one grouped query returning `{agent id: figures}`), one more field of
-`AgentMetrics`, and one more entry in `COLUMNS`, which the page, the CSV and the
-weekly e-mail all read.
+`AgentMetrics`, one more entry in `COLUMNS`, which the API, the CSV and the weekly
+e-mail read, and one more cell in `reports/_agent_row.html` (the page's grouped table).
 """
 
 from collections import Counter

@@ -9,7 +9,7 @@ from django.db.models import Count, Min, Q, QuerySet
 from frontdesk.accounts.models import EDITOR_ROLES, MANAGER_ROLES, User
 from frontdesk.accounts.selectors import require_agent
 from frontdesk.core.errors import NotFound, PermissionDenied
-from frontdesk.routing.models import AgentState, Assignment, RoutingProfile, Skill
+from frontdesk.routing.models import Assignment, RoutingProfile, Skill
 from frontdesk.tickets.models import UNSOLVED, Status, Ticket
 from frontdesk.tickets.selectors import access_ticket
 
@@ -79,17 +79,17 @@ def team_dashboard(*, user: User) -> Dashboard:
     }
     rows = []
     for agent in agents:
-        profile = profiles.get(agent.pk)
+        profile = profiles.get(agent.pk) or RoutingProfile(agent=agent)  # never saved: off shift, defaults
         row = counts.get(agent.pk, {})
         rows.append(
             AgentRow(
                 agent=agent,
-                state=profile.state if profile else AgentState.OFF,
-                since=profile.state_since if profile else None,
+                state=profile.state,
+                since=profile.state_since,
                 unanswered=row.get("unanswered", 0),
                 open=row.get("open", 0),
                 pending=row.get("pending", 0),
-                capacity=profile.capacity if profile else RoutingProfile._meta.get_field("capacity").default,
+                capacity=profile.capacity,
             )
         )
     waiting = Ticket.objects.filter(WAITING).aggregate(n=Count("id"), oldest=Min("awaiting_since"))

@@ -10,8 +10,9 @@ wins and nothing is assigned twice.
 
 import heapq
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import Count, Q
@@ -42,6 +43,8 @@ RATE_WINDOW = timedelta(hours=1)
 MIN_PACE_WINDOW = timedelta(minutes=15)
 QUEUE_CHUNK = 500
 _LOCK_KEY = 0x46524F4E54  # "FRONT": the PostgreSQL advisory lock of assignment decisions
+# The agents who take tickets: on shift, intake running, automatic assignment on.
+TAKING = Q(state=AgentState.WORKING, auto_assign=True, agent__is_active=True)
 
 
 # --- profiles ------------------------------------------------------------------------
@@ -79,9 +82,8 @@ def routing_profile_update(
 ) -> RoutingProfile:
     """Set which tickets an agent may receive (RT1). Supervisors and admins only; only what is given changes."""
     require_role(actor, MANAGER_ROLES, "change routing profiles")
-    if agent.role not in EDITOR_ROLES or not agent.is_active:
-        raise ValidationError(f"{agent.name} cannot receive tickets.", field="agent")
-    profile = RoutingProfile.objects.select_for_update().filter(agent=agent).first() or profile_of(agent)
+    _require_receiver(agent)
+    profile = _locked_profile(agent)
     if not isinstance(auto_assign, Unset):
         profile.auto_assign = auto_assign
     if not isinstance(booking_stages, Unset):
@@ -100,7 +102,8 @@ def routing_profile_update(
         profile.capacity = capacity
     profile.save()
     if not isinstance(teams, Unset):
-        outside = [team.name for team in teams if not team.members.filter(pk=agent.pk).exists()]
+        member_of = set(agent.teams.values_list("pk", flat=True))
+        outside = [team.name for team in teams if team.pk not in member_of]
         if outside:
             raise ValidationError(f"{agent.name} is not a member of {', '.join(outside)}.", field="teams")
         profile.teams.set(teams)
@@ -109,7 +112,7 @@ def routing_profile_update(
         existing = {skill.name: skill for skill in Skill.objects.filter(name__in=names)}
         created = Skill.objects.bulk_create([Skill(name=name) for name in names if name not in existing])
         profile.skills.set([*existing.values(), *created])
-    transaction.on_commit(lambda: _assign_soon(now), robust=True)
+    transaction.on_commit(partial(routing_assign_waiting, now=now), robust=True)
     return profile
 
 
@@ -121,8 +124,13 @@ def _language(value: str) -> str:
 # --- shift timer and intake ----------------------------------------------------------
 
 
+def _require_receiver(agent: User) -> None:
+    if agent.role not in EDITOR_ROLES or not agent.is_active:
+        raise ValidationError(f"{agent.name} cannot receive tickets.", field="agent")
+
+
 def _require_self_or_manager(agent: User, actor: User, what: str) -> None:
-    require_role(actor, EDITOR_ROLES | MANAGER_ROLES, what)
+    require_role(actor, EDITOR_ROLES, what)
     if actor.pk != agent.pk and actor.role not in MANAGER_ROLES:
         raise PermissionDenied(f"Only supervisors and admins may {what} for someone else.")
 
@@ -149,14 +157,13 @@ def _locked_profile(agent: User) -> RoutingProfile:
 def shift_start(*, agent: User, actor: User, now: datetime) -> RoutingProfile:
     """Start the shift timer (RT4): work time runs and intake starts."""
     _require_self_or_manager(agent, actor, "start the shift timer")
-    if agent.role not in EDITOR_ROLES or not agent.is_active:
-        raise ValidationError(f"{agent.name} cannot receive tickets.", field="agent")
+    _require_receiver(agent)
     profile = _locked_profile(agent)
     if profile.state != AgentState.OFF:
         raise Conflict(f"{agent.name}'s shift has already started.", field="state")
     WorkInterval.objects.create(agent=agent, kind=IntervalKind.SHIFT, started_at=now)
     _set_state(profile, AgentState.WORKING, now)
-    transaction.on_commit(lambda: _assign_soon(now), robust=True)
+    transaction.on_commit(partial(routing_assign_waiting, now=now), robust=True)
     return profile
 
 
@@ -174,14 +181,10 @@ def shift_stop(*, agent: User, actor: User, now: datetime) -> RoutingProfile:
     unopened = Ticket.objects.filter(
         assignee=agent, status__in=UNSOLVED, awaiting_agent=True, assignee_opened_at__isnull=True
     ).order_by("awaiting_since", "id")
-    for ticket in unopened:
-        ticket.assignee = agent
-        note = f"{agent.name} stopped work before opening it"
-        if ticket_route(ticket=ticket, assignee=None, note=note, now=now):
-            Assignment.objects.create(
-                ticket=ticket, agent=None, previous=agent, rule=Rule.RETURNED, note=note, created_at=now
-            )
-    transaction.on_commit(lambda: _assign_soon(now), robust=True)
+    note = f"{agent.name} stopped work before opening it"
+    returned = [_move(ticket, source=agent, target=None, rule=Rule.RETURNED, note=note, now=now) for ticket in unopened]
+    Assignment.objects.bulk_create([decision for decision in returned if decision])
+    transaction.on_commit(partial(routing_assign_waiting, now=now), robust=True)
     return profile
 
 
@@ -206,7 +209,7 @@ def intake_resume(*, agent: User, actor: User, now: datetime) -> RoutingProfile:
         raise Conflict(f"{agent.name}'s intake is not paused.", field="state")
     _close_interval(agent, IntervalKind.PAUSED, now)
     _set_state(profile, AgentState.WORKING, now)
-    transaction.on_commit(lambda: _assign_soon(now), robust=True)
+    transaction.on_commit(partial(routing_assign_waiting, now=now), robust=True)
     return profile
 
 
@@ -232,7 +235,6 @@ class _Agent:
     taking_since: datetime | None = None  # when intake (re)started
     cleared: int = 0  # rebalancing: answers in the last RATE_WINDOW while taking tickets …
     pace: float = 0.0  # … and per hour of that time
-    given: list[int] = field(default_factory=list)
 
     @property
     def has_room(self) -> bool:
@@ -255,6 +257,27 @@ class _Agent:
         )
 
 
+def _move(
+    ticket: Ticket,
+    *,
+    source: User | None,
+    target: User | None,
+    rule: str,
+    note: str,
+    now: datetime,
+    figures: dict[str, object] | None = None,
+) -> Assignment | None:
+    """Move a ticket from `source` to `target` (None: the queue) through `ticket_route`, and the
+    decision that records it (unsaved: the caller saves a chunk at once). None when someone
+    changed the ticket meanwhile."""
+    ticket.assignee = source
+    if not ticket_route(ticket=ticket, assignee=target, note=note, now=now):
+        return None
+    return Assignment(
+        ticket=ticket, agent=target, previous=source, rule=rule, figures=figures or {}, note=note, created_at=now
+    )
+
+
 def _lock_decisions() -> None:
     """Serialise assignment decisions across processes until the transaction ends."""
     if connection.vendor == "postgresql":
@@ -266,11 +289,7 @@ def _lock_decisions() -> None:
 def _taking_agents(now: datetime) -> list[_Agent]:
     """Agents on shift with intake running and their profiles, read before taking the lock
     (`_refresh` then reads, under it, what must be current)."""
-    profiles = list(
-        RoutingProfile.objects.filter(state=AgentState.WORKING, auto_assign=True, agent__is_active=True)
-        .select_related("agent")
-        .prefetch_related("teams", "skills")
-    )
+    profiles = list(RoutingProfile.objects.filter(TAKING).select_related("agent").prefetch_related("teams", "skills"))
     if not profiles:
         return []
     ids = [profile.agent_id for profile in profiles]
@@ -297,15 +316,11 @@ def _taking_agents(now: datetime) -> list[_Agent]:
     ]
 
 
-def _refresh(agents: list[_Agent], now: datetime) -> list[_Agent]:
+def _refresh(agents: list[_Agent]) -> list[_Agent]:
     """Under the routing lock: who still takes tickets, since when they are idle, and their
     unanswered counts, as the passes before this one left them."""
     ids = [agent.user.pk for agent in agents]
-    idle = dict(
-        RoutingProfile.objects.filter(agent_id__in=ids, state=AgentState.WORKING, auto_assign=True).values_list(
-            "agent_id", "idle_since"
-        )
-    )
+    idle = dict(RoutingProfile.objects.filter(TAKING, agent_id__in=ids).values_list("agent_id", "idle_since"))
     unanswered = _unanswered(ids)
     taking = [agent for agent in agents if agent.user.pk in idle]
     for agent in taking:
@@ -356,13 +371,9 @@ def _unanswered(agent_ids: Iterable[int]) -> dict[int, int]:
 
 def _anyone_has_room() -> bool:
     """Whether an agent taking tickets is under their capacity (read without the lock: a hint)."""
-    capacities = dict(
-        RoutingProfile.objects.filter(state=AgentState.WORKING, auto_assign=True, agent__is_active=True).values_list(
-            "agent_id", "capacity"
-        )
-    )
-    if 0 in capacities.values():
-        return True
+    capacities: dict[int, int] = dict(RoutingProfile.objects.filter(TAKING).values_list("agent_id", "capacity"))
+    if not capacities or 0 in capacities.values():
+        return bool(capacities)
     unanswered = _unanswered(capacities)
     return any(unanswered.get(pk, 0) < capacity for pk, capacity in capacities.items())
 
@@ -376,14 +387,14 @@ def routing_assign_waiting(*, now: datetime, chunk: int = QUEUE_CHUNK) -> int:
     """
     assigned = 0
     after: tuple[datetime, int] | None = None
-    if not Ticket.objects.filter(WAITING).exists() or not _anyone_has_room():
-        return 0  # the common cases, decided in a few queries and without the lock
+    if not _anyone_has_room() or not Ticket.objects.filter(WAITING).exists():
+        return 0  # the common cases (nobody works, everyone is full, nothing waits): no lock
     skills = frozenset(Skill.objects.values_list("name", flat=True))
     profiles = _taking_agents(now)
     while profiles:
         with transaction.atomic():
             _lock_decisions()
-            agents = [agent for agent in _refresh(profiles, now) if agent.has_room]
+            agents = [agent for agent in _refresh(profiles) if agent.has_room]
             if not agents:
                 return assigned
             waiting = Ticket.objects.filter(WAITING).order_by("awaiting_since", "id")
@@ -394,31 +405,24 @@ def routing_assign_waiting(*, now: datetime, chunk: int = QUEUE_CHUNK) -> int:
             tickets = list(waiting[:chunk])
             if not tickets:
                 return assigned
-            decisions = []
+            decisions: list[Assignment] = []
             for ticket in tickets:
                 needs = _needs(ticket, skills)
                 candidates = [agent for agent in agents if agent.has_room and agent.may_take(ticket, needs)]
                 if not candidates:
                     continue
                 chosen, figures, note = _decide(candidates)
-                if ticket_route(ticket=ticket, assignee=chosen.user, note=note, now=now):
-                    decisions.append(
-                        Assignment(
-                            ticket=ticket,
-                            agent=chosen.user,
-                            rule=Rule.ASSIGNED,
-                            figures=figures,
-                            note=note,
-                            created_at=now,
-                        )
-                    )
+                decision = _move(
+                    ticket, source=None, target=chosen.user, rule=Rule.ASSIGNED, note=note, figures=figures, now=now
+                )
+                if decision:
+                    decisions.append(decision)
                     chosen.unanswered += 1
                     chosen.idle_since = now
-                    chosen.given.append(ticket.pk)
                     if not any(agent.has_room for agent in agents):
                         break
             Assignment.objects.bulk_create(decisions)
-            given = [agent.user.pk for agent in agents if agent.given]
+            given = {decision.agent_id for decision in decisions}
             RoutingProfile.objects.filter(agent_id__in=given).update(idle_since=now)
             assigned += len(decisions)
             last = tickets[-1]
@@ -426,11 +430,6 @@ def routing_assign_waiting(*, now: datetime, chunk: int = QUEUE_CHUNK) -> int:
             if len(tickets) < chunk or not any(agent.has_room for agent in agents):
                 return assigned
     return assigned
-
-
-def _assign_soon(now: datetime) -> None:
-    """After a commit that may let tickets move (a shift started, a profile changed): run a pass."""
-    routing_assign_waiting(now=now)
 
 
 # --- rebalancing -------------------------------------------------------------------------
@@ -448,7 +447,7 @@ def routing_rebalance(*, now: datetime) -> int:
     """
     with transaction.atomic():
         _lock_decisions()
-        agents = {agent.user.pk: agent for agent in _refresh(_taking_agents(now), now)}
+        agents = {agent.user.pk: agent for agent in _refresh(_taking_agents(now))}
         if len(agents) < 2:
             return 0
         _measure_pace(agents, now)
@@ -476,19 +475,17 @@ def routing_rebalance(*, now: datetime) -> int:
                 f"rebalanced from {source.user.name} ({source.unanswered} unanswered, {source.pace:.1f} answers an "
                 f"hour) to {target.user.name} ({target.unanswered} unanswered, {target.pace:.1f} answers an hour)"
             )
-            ticket.assignee = source.user
-            if ticket_route(ticket=ticket, assignee=target.user, note=note, now=now):
-                moves.append(
-                    Assignment(
-                        ticket=ticket,
-                        agent=target.user,
-                        previous=source.user,
-                        rule=Rule.REBALANCED,
-                        figures=figures,
-                        note=note,
-                        created_at=now,
-                    )
-                )
+            decision = _move(
+                ticket,
+                source=source.user,
+                target=target.user,
+                rule=Rule.REBALANCED,
+                note=note,
+                figures=figures,
+                now=now,
+            )
+            if decision:
+                moves.append(decision)
                 source.unanswered -= 1
                 target.unanswered += 1
         Assignment.objects.bulk_create(moves)
@@ -546,13 +543,13 @@ def _next_move(
 
 def assign_on_create(event: TicketCreated) -> None:
     """A new ticket: assign it (and anything older still waiting) now, if anyone is taking tickets."""
-    _assign_if_anyone_works()
+    routing_assign_waiting(now=timezone.now())
 
 
 def assign_on_message(event: MessageAdded) -> None:
     """A customer wrote on an unassigned ticket, or an agent's answer made room: run a pass."""
     if event.kind == MessageKind.REPLY:
-        _assign_if_anyone_works()
+        routing_assign_waiting(now=timezone.now())
 
 
 def assign_on_change(event: TicketChanged) -> None:
@@ -560,9 +557,4 @@ def assign_on_change(event: TicketChanged) -> None:
 
     Routing's own moves (no actor) do not trigger another pass; the periodic pass covers the rest."""
     if event.actor_id is not None and {"assignee", "status", "team", "tags"} & set(event.fields):
-        _assign_if_anyone_works()
-
-
-def _assign_if_anyone_works() -> None:
-    if RoutingProfile.objects.filter(state=AgentState.WORKING, auto_assign=True).exists():
         routing_assign_waiting(now=timezone.now())

@@ -186,13 +186,16 @@ def _store_attachments(message: Message, files: Sequence[UploadedFile]) -> None:
         )
 
 
-def _checked_content_type(upload: UploadedFile, filename: str) -> str:
+def _sniffed(upload: UploadedFile) -> str | None:
+    """The type the file's first bytes show, whatever it is called."""
     upload.seek(0)
     head = upload.read(16)
     upload.seek(0)
-    sniffed = next((kind for magic, kind in _SNIFF if head.startswith(magic)), None)
-    if sniffed in _EXECUTABLE_TYPES:
-        raise ValidationError(f"{filename}: executable files are not accepted.", field="attachments")
+    return next((kind for magic, kind in _SNIFF if head.startswith(magic)), None)
+
+
+def _checked_content_type(upload: UploadedFile, filename: str) -> str:
+    sniffed = _sniffed(upload)
     if sniffed:
         return sniffed
     declared = (upload.content_type or "").split(";")[0].strip().lower()
@@ -208,7 +211,7 @@ def _sha256(upload: UploadedFile) -> str:
 
 
 def validate_attachments(files: Sequence[UploadedFile]) -> None:
-    """Checks that need no database: size and file name. Call before any write."""
+    """Checks that need no database: size, file name and content (no executables). Call before any write."""
     limit = settings.FRONTDESK_MAX_ATTACHMENT_BYTES
     for upload in files:
         name = upload.name or "attachment"
@@ -218,6 +221,8 @@ def validate_attachments(files: Sequence[UploadedFile]) -> None:
             )
         if name.rsplit(".", 1)[-1].lower() in BLOCKED_EXTENSIONS and "." in name:
             raise ValidationError(f"{name}: files of this type are not accepted.", field="attachments")
+        if _sniffed(upload) in _EXECUTABLE_TYPES:
+            raise ValidationError(f"{name}: executable files are not accepted.", field="attachments")
 
 
 def _check_choice(value: str, choices: list[str], field: str, *, blank: bool = False) -> str:
@@ -786,8 +791,8 @@ def ticket_route(*, ticket: Ticket, assignee: User | None, note: str, now: datet
         events.append(_event(ticket, None, EventKind.CHANGED, now, field="status", old=ticket.status, new=status))
         fields.append("status")
     TicketEvent.objects.bulk_create(events)
-    ticket.assignee, ticket.status, ticket.updated_at = assignee, status, now
-    ticket.assigned_at = now if assignee is not None else None
+    _assigned(ticket, assignee, now)
+    ticket.status, ticket.updated_at = status, now
     _publish_changed(ticket, None, fields)
     return True
 

@@ -1,6 +1,8 @@
 """The inbound pipeline: storage, threading, duplicates, loops, bounces, quarantine."""
 
 from datetime import datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
@@ -65,6 +67,20 @@ def test_a_new_mail_becomes_a_ticket_and_its_raw_bytes_are_kept(mailbox: Mailbox
     assert inbound.thread_reason == ThreadReason.NEW
     with inbound.raw.open("rb") as stored:
         assert stored.read() == raw
+
+
+def test_attachments_the_ticket_would_refuse_are_withheld_and_named(mailbox: Mailbox) -> None:
+    message = message_from_bytes(mail(), policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    message.add_attachment(b"%PDF-1.4 booking", maintype="application", subtype="pdf", filename="booking.pdf")
+    message.add_attachment(b"MZ\x90\x00", maintype="application", subtype="octet-stream", filename="invoice.txt")
+    message.add_attachment(b"echo hi", maintype="application", subtype="octet-stream", filename="run.bat")
+    result = ingest(mailbox, message.as_bytes())
+    assert result.outcome == "created"
+    assert [a.filename for a in ticket_of(result).messages.get().attachments.all()] == ["booking.pdf"]
+    withheld = InboundEmail.objects.get(pk=result.inbound).withheld_attachments
+    assert [item["filename"] for item in withheld] == ["invoice.txt", "run.bat"]
+    assert withheld[0]["reason"] == "invoice.txt: executable files are not accepted."
 
 
 def test_replies_thread_by_reply_token_subject_token_and_in_reply_to(mailbox: Mailbox) -> None:

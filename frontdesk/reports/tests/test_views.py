@@ -87,6 +87,14 @@ def test_page_defaults_to_the_last_7_days(supervisor: User, team: Team) -> None:
     assert response.context["period"].first_day.isoformat() == "2026-10-01"
 
 
+def test_picker_shows_the_period_the_page_reports(supervisor: User) -> None:
+    defaulted = client_for(supervisor).get("/reports/agents/").content.decode()
+    dated = client_for(supervisor).get(f"/reports/agents/?{WEEK}").content.decode()
+
+    assert '<option value="last_7_days" selected>' in defaulted
+    assert '<option value="custom" selected>' in dated
+
+
 def test_team_filter_shows_only_its_members(supervisor: User, team: Team) -> None:
     response = client_for(supervisor).get(f"/reports/agents/?{WEEK}&team={team.pk}")
 

@@ -26,8 +26,8 @@ from django.db import connection
 from django.db.models import Count
 
 from frontdesk.accounts.tests.factories import ContactFactory
-from frontdesk.routing.models import AgentState, Assignment, Rule
-from frontdesk.routing.services import profile_of, routing_assign_waiting, shift_stop
+from frontdesk.routing.models import AgentState, Assignment, RoutingProfile, Rule
+from frontdesk.routing.services import routing_assign_waiting, shift_stop
 from frontdesk.routing.tests.factories import working_agent
 from frontdesk.tickets.models import EventKind, Status, Ticket, TicketEvent
 from frontdesk.tickets.tests.factories import NOW, TicketFactory
@@ -189,4 +189,4 @@ def test_stopping_a_shift_while_a_pass_gives_the_agent_a_ticket_does_not_deadloc
     ticket.refresh_from_db()
     assert ticket.assignee is None  # given by the pass, then handed back unopened when the shift stopped
     assert list(Assignment.objects.values_list("rule", flat=True)) == [Rule.ASSIGNED, Rule.RETURNED]
-    assert profile_of(agent).state == AgentState.OFF
+    assert RoutingProfile.objects.get(agent=agent).state == AgentState.OFF

@@ -65,3 +65,13 @@ def backward(apps, schema_editor):  # type: ignore[no-untyped-def]
 class Migration(migrations.Migration):
     dependencies = [("tickets", "0001_initial")]
     operations = [migrations.RunPython(forward, backward)]
+
+
+def recreate_sqlite_triggers(apps, schema_editor):  # type: ignore[no-untyped-def]
+    """For later migrations: on SQLite, adding a field with a default rebuilds its table, which
+    drops the table's full-text triggers; this creates them all again (dropping any left first)."""
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    for statement in SQLITE_BACKWARD + SQLITE_FORWARD:
+        if "TRIGGER" in statement:
+            schema_editor.execute(statement)

@@ -12,14 +12,6 @@ from django.db import migrations, models
 text_search = importlib.import_module("frontdesk.tickets.migrations.0002_text_search")
 
 
-def message_search_triggers(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    for statement in text_search.SQLITE_BACKWARD + text_search.SQLITE_FORWARD:
-        if "TRIGGER" in statement and "tickets_message_fts_" in statement:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("tickets", "0005_unassigned_count_index"),
@@ -80,5 +72,5 @@ class Migration(migrations.Migration):
                 max_length=30,
             ),
         ),
-        migrations.RunPython(message_search_triggers, migrations.RunPython.noop),
+        migrations.RunPython(text_search.recreate_sqlite_triggers, migrations.RunPython.noop),
     ]

@@ -14,14 +14,6 @@ from django.db import migrations, models
 text_search = importlib.import_module("frontdesk.tickets.migrations.0002_text_search")
 
 
-def search_triggers(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    for statement in text_search.SQLITE_BACKWARD + text_search.SQLITE_FORWARD:
-        if "TRIGGER" in statement:
-            schema_editor.execute(statement)
-
-
 BACKFILL = (
     "UPDATE tickets_ticket SET awaiting_since = COALESCE(last_customer_message_at, created_at) "
     "WHERE awaiting_agent AND status NOT IN ('solved', 'closed')"
@@ -145,5 +137,5 @@ class Migration(migrations.Migration):
         migrations.RunSQL(
             "UPDATE tickets_ticket SET assigned_at = updated_at WHERE assignee_id IS NOT NULL", migrations.RunSQL.noop
         ),
-        migrations.RunPython(search_triggers, migrations.RunPython.noop),
+        migrations.RunPython(text_search.recreate_sqlite_triggers, migrations.RunPython.noop),
     ]

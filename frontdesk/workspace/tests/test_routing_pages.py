@@ -358,8 +358,8 @@ def test_agents_list_queries_do_not_grow_with_the_number_of_agents(
         working(agent)
     client = client_for(supervisor)
 
-    # session, user, the shift state, agents, profiles, teams, and the sidebar's 6 view counts
-    with django_assert_max_num_queries(13):
+    # session, user with their shift state, profiles, agents, their teams, the sidebar's 6 view counts
+    with django_assert_max_num_queries(11):
         response = client.get("/agents/")
 
     assert len(response.context["profiles"]) == 16
@@ -372,9 +372,9 @@ def test_card_queries_stay_few(
     profile.skills.create(name="spanish")
     client = client_for(supervisor)
 
-    # session, user, the agent, their profile, their teams, the profile's teams and skills,
-    # the sidebar's 6 view counts, the supervisor's own shift state
-    with django_assert_max_num_queries(14):
+    # session, user with their shift state, the agent, their profile, their teams, the profile's
+    # teams and skills, the sidebar's 6 view counts
+    with django_assert_max_num_queries(13):
         response = client.get(f"/agents/{agent.pk}/")
 
     assert response.context["form"].initial["skills"] == "spanish"
@@ -432,8 +432,9 @@ def test_dashboard_queries_do_not_grow_with_the_number_of_agents(
         TicketFactory.create(team=team, assignee=agent, status=Status.OPEN, awaiting_agent=True)
         ticket_update(ticket=TicketFactory.create(team=team), actor=agent, priority="high", now=NOW)
 
-    # session, user, the shift state, agents, profiles, counts, queue, needs manager, 6 view counts
-    with django_assert_max_num_queries(15):
+    # session, user with their shift state, agents, profiles, counts, queue, needs manager,
+    # the sidebar's teams of the agent and 6 view counts
+    with django_assert_max_num_queries(14):
         response = agent_client.get("/dashboard/")
 
     assert len(response.context["dashboard"].agents) == 16

@@ -255,7 +255,6 @@
     button.addEventListener("click", openHelp);
   });
 
-
   function isTyping(target) {
     return target instanceof HTMLElement &&
       (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
