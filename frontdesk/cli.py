@@ -69,6 +69,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
         max_delay=1.0,
         check_worker_health=True,
     )
+    if not args.no_periodic:
+        from frontdesk.core import ticker
+
+        ticker.start()
     print(f"Frontdesk worker with {args.workers} threads, queue {settings.HUEY.name}", flush=True)
     consumer.run()
     return 0
@@ -97,6 +101,9 @@ def _start_consumer(*, workers: int) -> "Consumer":
         check_worker_health=False,
     )
     consumer.start()  # threads; uvicorn installs its own signal handlers afterwards
+    from frontdesk.core import ticker
+
+    ticker.start()
     return consumer
 
 

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "frontdesk.tickets",
     "frontdesk.mail",
     "frontdesk.routing",
+    "frontdesk.notifications",
+    "frontdesk.sla",
     "frontdesk.reports",
     "frontdesk.workspace",
     "frontdesk.api",
@@ -163,6 +165,8 @@ EMAIL_USE_TLS = os.environ.get("FRONTDESK_EMAIL_SECURITY", "") == "starttls"
 EMAIL_USE_SSL = os.environ.get("FRONTDESK_EMAIL_SECURITY", "") == "tls"
 EMAIL_TIMEOUT = 30
 DEFAULT_FROM_EMAIL = os.environ.get("FRONTDESK_EMAIL_FROM", "Frontdesk <frontdesk@localhost>")
+# Where people reach this Frontdesk: links in notification e-mails and webhooks.
+BASE_URL = os.environ.get("FRONTDESK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- Jobs and realtime ----------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")

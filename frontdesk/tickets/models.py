@@ -132,6 +132,8 @@ class Ticket(models.Model):
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     # A ticket opened by a reply to one closed too long ago.
     follow_up_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The earliest deadline of the ticket's running SLA clocks (past: breached); kept by the sla app.
+    sla_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -171,6 +173,12 @@ class Ticket(models.Model):
             # Periodic close of solved tickets; and per-agent reports, tickets solved in a period
             # by assignee (covering).
             models.Index(fields=["status", "solved_at", "assignee"], name="ticket_status_solved"),
+            # Inbox views sorted by "next SLA due", and "breached" / "due within the hour", per team
+            # and across teams; only tickets with a running clock are in it.
+            models.Index(
+                fields=["team", "sla_due_at", "id"], name="ticket_team_sla_due", condition=Q(sla_due_at__isnull=False)
+            ),
+            models.Index(fields=["sla_due_at", "id"], name="ticket_sla_due", condition=Q(sla_due_at__isnull=False)),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=Status.values), name="ticket_status_valid"),
@@ -205,6 +213,8 @@ class Message(models.Model):
     response_seconds = models.PositiveIntegerField(null=True, blank=True)
     first_response = models.BooleanField(default=False)
     booking_phase = models.CharField(max_length=10, choices=BookingPhase.choices, blank=True)
+    # Since when the customer had waited (the start of the wait this reply ended): SLA clocks key on it.
+    awaited_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [

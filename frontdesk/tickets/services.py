@@ -568,6 +568,7 @@ def _add_agent_message(
         message.response_seconds = max(0, int((now - ticket.awaiting_since).total_seconds()))
         message.first_response = ticket.first_response_at is None
         message.booking_phase = _booking_phase(ticket.booking_stage)
+        message.awaited_since = ticket.awaiting_since
     message.save(force_insert=True)
     _store_attachments(message, attachments)
     changes: list[_Change] = []
@@ -757,6 +758,15 @@ def ticket_mark_opened(*, ticket: Ticket, user: User, now: datetime) -> None:
         assignee_opened_at=now
     )
     ticket.assignee_opened_at = now
+
+
+def ticket_set_sla_due(*, ticket: Ticket, due_at: datetime | None) -> None:
+    """The SLA app keeps the earliest deadline of the ticket's running clocks here, for the inbox's
+    "next SLA due" order and its "breached" and "due within the hour" filters. Derived, not a change
+    anyone made: no history, no event."""
+    if ticket.sla_due_at != due_at:
+        Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=due_at)
+        ticket.sla_due_at = due_at
 
 
 @transaction.atomic(savepoint=False)  # a routing pass moves hundreds in its transaction
