@@ -15,10 +15,11 @@ transaction, so all of it happens exactly once.
 """
 
 import logging
+from itertools import pairwise
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from functools import partial
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -27,13 +28,15 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from frontdesk.accounts.models import Role, User
+from frontdesk.accounts.models import Organisation, Role, Team, User
+from frontdesk.core.errors import Conflict, ValidationError
+from frontdesk.core.services import require_role
 from frontdesk.notifications.services import notify, staff_email_queue, webhooks_queue
 from frontdesk.sla import deadlines
-from frontdesk.sla.models import Alarm, AlarmLevel, Calendar, Clock, Contract, Policy
+from frontdesk.sla.models import Alarm, AlarmLevel, Calendar, Clock, Contract, Holiday, Policy, PolicyTarget
 from frontdesk.tickets.events import MessageAdded, TicketChanged, TicketCreated
-from frontdesk.tickets.models import Message, Priority, Ticket, TicketEvent
-from frontdesk.tickets.services import ticket_set_sla_due, ticket_update
+from frontdesk.tickets.models import Channel, Message, Priority, Ticket, TicketEvent
+from frontdesk.tickets.services import normalise_tags, ticket_set_sla_due, ticket_update
 
 logger = logging.getLogger(__name__)
 
@@ -413,4 +416,258 @@ def refresh_all_soon() -> None:
     """After commit: refresh every open ticket in the background (a policy or calendar changed)."""
     from frontdesk.sla.tasks import refresh_all
 
-    transaction.on_commit(partial(refresh_all), robust=True)
+    transaction.on_commit(refresh_all, robust=True)
+
+
+# --- configuration: calendars, policies, contracts (admins and supervisors) ----------------
+
+MANAGERS = (Role.ADMIN, Role.SUPERVISOR)
+WEEKDAYS = range(7)
+
+
+@dataclass(frozen=True)
+class TargetInput:
+    priority: str
+    first_response_minutes: int | None = None
+    next_response_minutes: int | None = None
+    resolution_minutes: int | None = None
+
+
+def _check_hours(hours: dict[str, list[list[str]]]) -> dict[str, list[list[str]]]:
+    """{"0": [["09:00", "17:00"]], …}: weekdays 0–6, local "HH:MM" pairs that open before they close
+    and do not overlap; "24:00" closes at midnight. Returned sorted."""
+    checked: dict[str, list[list[str]]] = {}
+    for day, pairs in hours.items():
+        if not str(day).isdigit() or int(day) not in WEEKDAYS:
+            raise ValidationError(f"“{day}” is not a weekday (0 is Monday, 6 is Sunday).", field="hours")
+        parsed = []
+        for pair in pairs:
+            try:
+                opens, closes = pair
+                start = time.fromisoformat(opens)
+                end = None if closes == "24:00" else time.fromisoformat(closes)
+            except (TypeError, ValueError):
+                raise ValidationError(f"“{pair}” is not a pair of times such as 09:00–17:00.", field="hours") from None
+            if end is not None and end <= start:
+                raise ValidationError(f"{opens}–{closes}: opening must come before closing.", field="hours")
+            parsed.append((start, end, [start.strftime("%H:%M"), "24:00" if end is None else end.strftime("%H:%M")]))
+        parsed.sort(key=lambda item: item[0])
+        for before, after in pairwise(parsed):
+            if before[1] is None or before[1] > after[0]:
+                raise ValidationError(f"Business hours on weekday {day} overlap.", field="hours")
+        if parsed:
+            checked[str(int(day))] = [text for _start, _end, text in parsed]
+    return dict(sorted(checked.items()))
+
+
+@transaction.atomic
+def calendar_save(
+    *,
+    calendar: Calendar | None = None,
+    name: str,
+    time_zone: str,
+    always_open: bool,
+    hours: dict[str, list[list[str]]],
+    actor: User,
+    now: datetime,
+) -> Calendar:
+    """Create or change a calendar; the clocks of open tickets are computed again."""
+    require_role(actor, MANAGERS, "manage SLA calendars")
+    name = name.strip()
+    if not name:
+        raise ValidationError("A calendar needs a name.", field="name")
+    if Calendar.objects.filter(name=name).exclude(pk=calendar.pk if calendar else 0).exists():
+        raise ValidationError(f"There is already a calendar called “{name}”.", field="name")
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"“{time_zone}” is not a time zone (e.g. Europe/Madrid).", field="time_zone") from None
+    checked = _check_hours(hours)
+    if not always_open and not checked:
+        raise ValidationError("A calendar that is not open 24/7 needs business hours.", field="hours")
+    calendar = calendar or Calendar()
+    calendar.name, calendar.time_zone, calendar.always_open, calendar.hours = name, time_zone, always_open, checked
+    calendar.updated_at = now
+    calendar.save()
+    refresh_all_soon()
+    return calendar
+
+
+@transaction.atomic
+def calendar_delete(*, calendar: Calendar, actor: User) -> None:
+    require_role(actor, MANAGERS, "manage SLA calendars")
+    if calendar.policies.exists():
+        raise Conflict(f"Policies use the calendar “{calendar.name}”; give them another one first.", field="calendar")
+    calendar.delete()
+
+
+@transaction.atomic
+def holiday_add(
+    *, calendar: Calendar, name: str, first_day: date, last_day: date | None = None, actor: User, now: datetime
+) -> Holiday:
+    require_role(actor, MANAGERS, "manage SLA calendars")
+    last_day = last_day or first_day
+    if not name.strip():
+        raise ValidationError("A holiday needs a name.", field="name")
+    if last_day < first_day:
+        raise ValidationError("The last day comes before the first.", field="last_day")
+    holiday = Holiday.objects.create(calendar=calendar, name=name.strip()[:200], first_day=first_day, last_day=last_day)
+    _calendar_changed(calendar, now)
+    return holiday
+
+
+@transaction.atomic
+def holiday_delete(*, holiday: Holiday, actor: User, now: datetime) -> None:
+    require_role(actor, MANAGERS, "manage SLA calendars")
+    holiday.delete()
+    _calendar_changed(holiday.calendar, now)
+
+
+@transaction.atomic
+def holidays_import(*, calendar: Calendar, ics: bytes, actor: User, now: datetime) -> int:
+    """Add the all-day events of an iCalendar file as holidays; an event imported before (same UID
+    and first day) is updated, not added twice. Returns how many were added or updated. A file
+    that cannot be read changes nothing."""
+    from frontdesk.sla.ical import holidays_from_ics
+
+    require_role(actor, MANAGERS, "manage SLA calendars")
+    parsed = holidays_from_ics(ics)  # raises ValidationError
+    for item in parsed:
+        if item.uid:
+            Holiday.objects.update_or_create(
+                calendar=calendar,
+                uid=item.uid,
+                first_day=item.first_day,
+                defaults={"name": item.name[:200], "last_day": item.last_day},
+            )
+        else:
+            Holiday.objects.create(
+                calendar=calendar, name=item.name[:200], first_day=item.first_day, last_day=item.last_day
+            )
+    _calendar_changed(calendar, now)
+    return len(parsed)
+
+
+def _calendar_changed(calendar: Calendar, now: datetime) -> None:
+    Calendar.objects.filter(pk=calendar.pk).update(updated_at=now)
+    refresh_all_soon()
+
+
+def _check_choices(values: Sequence[str], allowed: list[str], field: str) -> None:
+    for value in values:
+        if value not in allowed:
+            raise ValidationError(f"“{value}” is not one of: {', '.join(allowed)}.", field=field)
+
+
+@transaction.atomic
+def policy_save(
+    *,
+    policy: Policy | None = None,
+    name: str,
+    calendar: Calendar,
+    targets: Sequence[TargetInput],
+    position: int = 0,
+    is_active: bool = True,
+    organisations: Sequence[int] = (),
+    teams: Sequence[int] = (),
+    channels: Sequence[str] = (),
+    priorities: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    warn_at: Sequence[float] = DEFAULT_WARN_AT,
+    breach_raise_priority: bool = False,
+    breach_team: Team | None = None,
+    breach_notify_supervisors: bool = False,
+    actor: User,
+    now: datetime,
+) -> Policy:
+    """Create or change a policy with its targets (replacing them). Alarms that the change makes due
+    at once about the past are recorded, not announced (`active_since`)."""
+    require_role(actor, MANAGERS, "manage SLA policies")
+    name = name.strip()
+    if not name:
+        raise ValidationError("A policy needs a name.", field="name")
+    if Policy.objects.filter(name=name).exclude(pk=policy.pk if policy else 0).exists():
+        raise ValidationError(f"There is already a policy called “{name}”.", field="name")
+    _check_choices(channels, Channel.values, "channels")
+    _check_choices(priorities, Priority.values, "priorities")
+    if any(not 0 < fraction < 1 for fraction in warn_at):
+        raise ValidationError("Warnings are fractions of the target between 0 and 1, e.g. 0.75.", field="warn_at")
+    if set(organisations) - set(Organisation.objects.filter(pk__in=organisations).values_list("pk", flat=True)):
+        raise ValidationError("An organisation in the conditions does not exist.", field="organisations")
+    if set(teams) - set(Team.objects.filter(pk__in=teams).values_list("pk", flat=True)):
+        raise ValidationError("A team in the conditions does not exist.", field="teams")
+    seen: set[str] = set()
+    for target in targets:
+        _check_choices([target.priority], Priority.values, "targets")
+        if target.priority in seen:
+            raise ValidationError(f"Two targets for the priority “{target.priority}”.", field="targets")
+        seen.add(target.priority)
+        minutes = (target.first_response_minutes, target.next_response_minutes, target.resolution_minutes)
+        if any(value is not None and value <= 0 for value in minutes):
+            raise ValidationError("A target is a number of minutes above 0, or empty for none.", field="targets")
+    policy = policy or Policy()
+    policy.name, policy.calendar, policy.position, policy.is_active = name, calendar, position, is_active
+    policy.organisations, policy.teams = sorted(set(organisations)), sorted(set(teams))
+    policy.channels, policy.priorities = sorted(set(channels)), sorted(set(priorities))
+    policy.tags = normalise_tags(tags)
+    policy.warn_at = sorted(set(warn_at))
+    policy.breach_raise_priority, policy.breach_team = breach_raise_priority, breach_team
+    policy.breach_notify_supervisors = breach_notify_supervisors
+    policy.active_since = policy.updated_at = now
+    policy.save()
+    policy.targets.all().delete()
+    PolicyTarget.objects.bulk_create(
+        [
+            PolicyTarget(
+                policy=policy,
+                priority=target.priority,
+                first_response_minutes=target.first_response_minutes,
+                next_response_minutes=target.next_response_minutes,
+                resolution_minutes=target.resolution_minutes,
+            )
+            for target in targets
+        ]
+    )
+    refresh_all_soon()
+    return policy
+
+
+@transaction.atomic
+def policy_delete(*, policy: Policy, actor: User) -> None:
+    require_role(actor, MANAGERS, "manage SLA policies")
+    if policy.contracts.exists():
+        raise Conflict(f"Contracts name the policy “{policy.name}”; change them first.", field="policy")
+    policy.delete()
+    refresh_all_soon()
+
+
+@transaction.atomic
+def contract_save(
+    *,
+    contract: Contract | None = None,
+    organisation: Organisation,
+    name: str,
+    policy: Policy,
+    starts_on: date,
+    ends_on: date | None = None,
+    actor: User,
+    now: datetime,
+) -> Contract:
+    require_role(actor, MANAGERS, "manage contracts")
+    if not name.strip():
+        raise ValidationError("A contract needs a name.", field="name")
+    if ends_on is not None and ends_on < starts_on:
+        raise ValidationError("The contract ends before it starts.", field="ends_on")
+    contract = contract or Contract()
+    contract.organisation, contract.name, contract.policy = organisation, name.strip()[:200], policy
+    contract.starts_on, contract.ends_on = starts_on, ends_on
+    contract.save()
+    refresh_all_soon()
+    return contract
+
+
+@transaction.atomic
+def contract_delete(*, contract: Contract, actor: User) -> None:
+    require_role(actor, MANAGERS, "manage contracts")
+    contract.delete()
+    refresh_all_soon()
