@@ -15,10 +15,10 @@ transaction, so all of it happens exactly once.
 """
 
 import logging
-from itertools import pairwise
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
