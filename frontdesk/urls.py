@@ -17,6 +17,8 @@ urlpatterns = [
     path("api/openapi.json", RedirectView.as_view(url="/api/v1/openapi.json"), name="openapi-current"),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs"), name="api-docs-current"),
     path("settings/", include("frontdesk.mail.urls")),
+    path("settings/", include("frontdesk.sla.urls")),
+    path("settings/", include("frontdesk.notifications.urls")),
     path("reports/", include("frontdesk.reports.urls")),
     path("", include("frontdesk.workspace.urls")),
 ]

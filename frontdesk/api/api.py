@@ -18,8 +18,10 @@ from frontdesk.accounts.api import router as accounts_router
 from frontdesk.api.auth import BearerToken, WorkspaceSession
 from frontdesk.core.errors import FrontdeskError
 from frontdesk.mail.api import router as mail_router
+from frontdesk.notifications.api import router as notifications_router
 from frontdesk.reports.api import router as reports_router
 from frontdesk.routing.api import router as routing_router
+from frontdesk.sla.api import router as sla_router
 from frontdesk.tickets.api import router as tickets_router
 
 logger = logging.getLogger("frontdesk.api")
@@ -69,6 +71,8 @@ api.add_router("", accounts_router)
 api.add_router("", mail_router)
 api.add_router("", routing_router)
 api.add_router("", reports_router)
+api.add_router("", sla_router)
+api.add_router("", notifications_router)
 
 
 def error_response(

@@ -1,0 +1,5 @@
+"""The notifications API (see docs/api.md)."""
+
+from ninja import Router
+
+router = Router(tags=["notifications"])

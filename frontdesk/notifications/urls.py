@@ -1,0 +1,5 @@
+"""The webhook settings pages, mounted at /settings/."""
+
+
+app_name = "notifications"
+urlpatterns: list[object] = []

@@ -1,0 +1,5 @@
+"""The sla API (see docs/api.md)."""
+
+from ninja import Router
+
+router = Router(tags=["sla"])

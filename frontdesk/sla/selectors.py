@@ -1,0 +1,69 @@
+"""Permission-scoped reads of the SLA app: a ticket's clocks and alarms, and the configuration."""
+
+from django.db.models import QuerySet
+
+from frontdesk.accounts.models import MANAGER_ROLES, User
+from frontdesk.accounts.selectors import require_agent
+from frontdesk.core.errors import NotFound, PermissionDenied
+from frontdesk.sla.models import Alarm, Calendar, Clock, Contract, Policy
+from frontdesk.tickets.models import Ticket
+from frontdesk.tickets.selectors import access_ticket
+
+
+def require_sla_manager(user: object) -> User:
+    """SLA configuration is for supervisors and admins; agents may read it (to know their targets)."""
+    agent = require_agent(user)
+    if agent.role not in MANAGER_ROLES:
+        raise PermissionDenied("Only supervisors and admins may change SLA policies, calendars and contracts.")
+    return agent
+
+
+def ticket_clocks(*, user: User, ticket: Ticket | int) -> list[Clock]:
+    """The ticket's clocks, running ones first by due time, then the ones that ended, newest first."""
+    ticket = access_ticket(user, ticket if isinstance(ticket, int) else ticket.pk)
+    clocks = list(Clock.objects.filter(ticket=ticket).select_related("policy").order_by("started_at", "metric"))
+    running = sorted((c for c in clocks if c.stopped_at is None), key=lambda c: (c.due_at is None, c.due_at))
+    ended = sorted((c for c in clocks if c.stopped_at is not None), key=lambda c: c.stopped_at, reverse=True)  # type: ignore[arg-type, return-value]
+    return running + ended
+
+
+def ticket_alarms(*, user: User, ticket: Ticket | int) -> QuerySet[Alarm]:
+    ticket = access_ticket(user, ticket if isinstance(ticket, int) else ticket.pk)
+    return Alarm.objects.filter(ticket=ticket).select_related("policy").order_by("fired_at", "pk")
+
+
+def calendar_list(*, user: User) -> QuerySet[Calendar]:
+    require_agent(user)
+    return Calendar.objects.prefetch_related("holidays")
+
+
+def access_calendar(user: User, calendar_id: int) -> Calendar:
+    calendar = calendar_list(user=user).filter(pk=calendar_id).first()
+    if calendar is None:
+        raise NotFound(f"Calendar {calendar_id} does not exist.")
+    return calendar
+
+
+def policy_list(*, user: User) -> QuerySet[Policy]:
+    require_agent(user)
+    return Policy.objects.select_related("calendar", "breach_team").prefetch_related("targets")
+
+
+def access_policy(user: User, policy_id: int) -> Policy:
+    policy = policy_list(user=user).filter(pk=policy_id).first()
+    if policy is None:
+        raise NotFound(f"Policy {policy_id} does not exist.")
+    return policy
+
+
+def contract_list(*, user: User, organisation: int | None = None) -> QuerySet[Contract]:
+    require_agent(user)
+    contracts = Contract.objects.select_related("organisation", "policy")
+    return contracts.filter(organisation_id=organisation) if organisation is not None else contracts
+
+
+def access_contract(user: User, contract_id: int) -> Contract:
+    contract = contract_list(user=user).filter(pk=contract_id).first()
+    if contract is None:
+        raise NotFound(f"Contract {contract_id} does not exist.")
+    return contract
