@@ -12,7 +12,7 @@ import secrets
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TextIO
 
 from django.db import transaction
@@ -29,6 +29,7 @@ from frontdesk.accounts.services import (
 )
 from frontdesk.routing.models import IntervalKind, WorkInterval
 from frontdesk.routing.services import routing_profile_update
+from frontdesk.sla.services import TargetInput, calendar_save, contract_save, holiday_add, policy_save
 from frontdesk.tickets.models import BookingChannel, BookingStage, Channel, Outcome, Status, Ticket
 from frontdesk.tickets.services import (
     ticket_add_customer_message,
@@ -397,6 +398,7 @@ def demo_load(*, tickets: int, seed: int, now: datetime) -> DemoLoad:
         builder.run(plan)
     _merge_duplicate_contacts(rng, guests, agents["isabel"], now)
     _load_shifts(productivity, agents, now)
+    _load_sla(agents["admin"], teams, organisations, now)
     return DemoLoad(admin_email=ADMIN_EMAIL, admin_password=password, tickets=tickets)
 
 
@@ -408,6 +410,91 @@ def _load_routing(agents: dict[str, User], teams: dict[str, Team], now: datetime
     for local, _name, role, _language in AGENTS:
         if role in (Role.ADMIN, Role.SUPERVISOR):
             routing_profile_update(agent=agents[local], actor=admin, now=now, auto_assign=False)
+
+
+# SLA policies as a rentals support team would set them (minutes: first response, next response,
+# resolution), loose enough for the demo's pace of replies (REPLY_GAP) that most are met. Guests on
+# chat, phone and messaging apps expect an answer within the hour around the clock, guests on booking
+# platforms within hours; owners with a premium contract get a 24/7 desk; e-mail and web get office hours.
+SLA_PREMIUM = {"urgent": (30, 60, 480), "high": (60, 120, 1440), "normal": (120, 240, 2880), "low": (240, 480, 4320)}
+SLA_LIVE = {"urgent": (10, 15, 240), "high": (20, 30, 480), "normal": (60, 90, 1440), "low": (120, 180, 2880)}
+SLA_PLATFORMS = {
+    "urgent": (60, 120, 480),
+    "high": (120, 240, 1440),
+    "normal": (240, 480, 2880),
+    "low": (480, 960, 4320),
+}
+SLA_STANDARD = {
+    "urgent": (120, 240, 960),
+    "high": (240, 480, 1920),
+    "normal": (480, 960, 2880),
+    "low": (960, 1440, 4800),
+}
+LIVE_CHANNELS = [Channel.CHAT, Channel.PHONE, Channel.WHATSAPP, Channel.SMS]
+PLATFORM_CHANNELS = [Channel.AIRBNB, Channel.BOOKING_COM]
+MADRID_HOURS = {**{str(day): [["09:00", "19:00"]] for day in range(5)}, "5": [["10:00", "14:00"]]}
+SPANISH_HOLIDAYS = [
+    ("Inmaculada Concepción", date(2026, 12, 8)),
+    ("Navidad", date(2026, 12, 25)),
+    ("Año Nuevo", date(2027, 1, 1)),
+    ("Epifanía del Señor", date(2027, 1, 6)),
+    ("Viernes Santo", date(2027, 3, 26)),
+    ("Fiesta del Trabajo", date(2027, 5, 1)),
+]
+
+
+def _load_sla(admin: User, teams: dict[str, Team], organisations: list[Organisation], now: datetime) -> None:
+    """Calendars, four policies and premium contracts. They apply from `now`: the demo's history gets
+    its clocks (the reports show attainment) and alarms about the past are recorded without notifying."""
+
+    def targets(table: dict[str, tuple[int, int, int]]) -> list[TargetInput]:
+        return [TargetInput(priority, *minutes) for priority, minutes in table.items()]
+
+    office = calendar_save(
+        name="Madrid office", time_zone="Europe/Madrid", always_open=False, hours=MADRID_HOURS, actor=admin, now=now
+    )
+    for name, day in SPANISH_HOLIDAYS:
+        holiday_add(calendar=office, name=name, first_day=day, actor=admin, now=now)
+    always = calendar_save(name="24/7", time_zone="UTC", always_open=True, hours={}, actor=admin, now=now)
+    premium = policy_save(
+        name="Premium contract",
+        position=5,  # after the catch-all "Standard": it applies through contracts only
+        calendar=always,
+        targets=targets(SLA_PREMIUM),
+        breach_raise_priority=True,
+        breach_notify_supervisors=True,
+        actor=admin,
+        now=now,
+    )
+    policy_save(
+        name="Live channels",
+        position=2,
+        calendar=always,
+        channels=LIVE_CHANNELS,
+        targets=targets(SLA_LIVE),
+        breach_team=teams["Night desk"],
+        actor=admin,
+        now=now,
+    )
+    policy_save(
+        name="Booking platforms",
+        position=3,
+        calendar=always,
+        channels=PLATFORM_CHANNELS,
+        targets=targets(SLA_PLATFORMS),
+        actor=admin,
+        now=now,
+    )
+    policy_save(name="Standard", position=4, calendar=office, targets=targets(SLA_STANDARD), actor=admin, now=now)
+    for organisation in organisations[:3]:
+        contract_save(
+            organisation=organisation,
+            name=f"{organisation.name} — Premium support",
+            policy=premium,
+            starts_on=(now - timedelta(days=365)).date(),
+            actor=admin,
+            now=now,
+        )
 
 
 def _load_shifts(rng: random.Random, agents: dict[str, User], now: datetime, days: int = 60) -> None:

@@ -395,7 +395,12 @@ def sla_refresh_all(*, now: datetime, batch: int = 500) -> int:
 
 
 def _refresh(ticket_id: int) -> None:
-    sla_refresh(ticket_id=ticket_id, now=timezone.now())
+    """After a ticket changed. Without any policy, a ticket without running clocks has nothing to do:
+    that costs two reads and no transaction (on SQLite, no write lock)."""
+    policies = _policies()
+    if not policies and not Clock.objects.filter(ticket_id=ticket_id, stopped_at__isnull=True).exists():
+        return
+    sla_refresh(ticket_id=ticket_id, now=timezone.now(), policies=policies)
 
 
 def refresh_on_create(event: TicketCreated) -> None:
