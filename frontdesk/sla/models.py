@@ -164,7 +164,12 @@ class Clock(models.Model):
                 fields=["next_alarm_at"], name="sla_clock_alarm_due", condition=Q(next_alarm_at__isnull=False)
             ),
             # Attainment reports: clocks that ended (met or breached) in a period.
-            models.Index(fields=["stopped_at", "metric", "state"], name="sla_clock_stopped"),
+            # (Partial: a condition "stopped_at IS NULL" must not read it as an equality on its first column.)
+            models.Index(
+                fields=["stopped_at", "metric", "state"],
+                name="sla_clock_stopped",
+                condition=Q(stopped_at__isnull=False),
+            ),
             # ... and those still running that breached in it.
             models.Index(fields=["due_at"], name="sla_clock_running_breached", condition=Q(stopped_at__isnull=True)),
         ]

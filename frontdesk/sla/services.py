@@ -72,7 +72,7 @@ def policy_spec(policy: Policy) -> deadlines.PolicySpec:
         )
         for target in policy.targets.all()
     }
-    return deadlines.PolicySpec(targets=targets, warn_at=tuple(policy.warn_at or DEFAULT_WARN_AT))
+    return deadlines.PolicySpec(targets=targets, warn_at=tuple(policy.warn_at))  # empty: no warnings
 
 
 def ticket_history(ticket: Ticket) -> deadlines.History:
@@ -545,8 +545,8 @@ def holidays_import(*, calendar: Calendar, ics: bytes, actor: User, now: datetim
                 first_day=item.first_day,
                 defaults={"name": item.name[:200], "last_day": item.last_day},
             )
-        else:
-            Holiday.objects.create(
+        else:  # without a UID, the same name and days are the same holiday
+            Holiday.objects.get_or_create(
                 calendar=calendar, name=item.name[:200], first_day=item.first_day, last_day=item.last_day
             )
     _calendar_changed(calendar, now)

@@ -151,6 +151,8 @@ class Ticket(models.Model):
             models.Index(fields=["status", "-last_activity_at", "-id"], name="ticket_status_act"),
             # "All", and the fallback order.
             models.Index(fields=["-last_activity_at", "-id"], name="ticket_act"),
+            # An organisation's tickets created in a period (the SLA contract report).
+            models.Index(fields=["organisation", "created_at"], name="ticket_organisation_created"),
             # A requester's other tickets, a contact's timeline.
             models.Index(fields=["requester", "-last_activity_at"], name="ticket_requester_act"),
             # "Needs manager" is a small set: index only those rows, by team for agents' views.
