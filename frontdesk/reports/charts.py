@@ -6,12 +6,13 @@ and the numbers are also in the table beside it (and in each bar's text).
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
-from frontdesk.reports.selectors import AgentMetrics
-from frontdesk.reports.templatetags.reports import duration
+from frontdesk.reports.selectors import BREAKDOWNS, AgentMetrics, AttainmentRow, Breakdown, SlaReport
+from frontdesk.reports.templatetags.reports import attainment, duration
 
 WIDTH = 640
 LABEL_WIDTH = 160  # agent names, right-aligned before the bars
@@ -23,10 +24,18 @@ TOP = 8
 COLOURS = ("#2456c9", "#e3903b")  # the workspace's accent, and an orange that reads apart from it
 
 
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+Row = TypeVar("Row", bound=Named)
+
+
 @dataclass(frozen=True)
-class Series:
+class Series(Generic[Row]):
     label: StrOrPromise
-    value: Callable[[AgentMetrics], float | None]
+    value: Callable[[Row], float | None]
 
 
 @dataclass(frozen=True)
@@ -60,14 +69,22 @@ class BarChart:
 def bar_chart(
     *,
     title: StrOrPromise,
-    series: Sequence[Series],
-    rows: Sequence[AgentMetrics],
+    series: Sequence[Series[Row]],
+    rows: Sequence[Row],
     shown: Callable[[float], str],
+    keep_zero: bool = False,
+    scale_to: float | None = None,
 ) -> BarChart:
-    """Horizontal bars, one group per agent with a value, one bar per series, on a common scale."""
+    """Horizontal bars, one group per row with a value, one bar per series, on a common scale: the
+    longest bar's, or `scale_to` (100 % for shares). Rows whose figures are all none (or all zero,
+    unless `keep_zero`: a 0 % attainment is a figure) are left out."""
     values = [[item.value(row) for item in series] for row in rows]
-    kept = [(row, figures) for row, figures in zip(rows, values, strict=True) if any(figures)]
-    highest = max((figure or 0 for _row, figures in kept for figure in figures), default=0) or 1
+    kept = [
+        (row, figures)
+        for row, figures in zip(rows, values, strict=True)
+        if (any(figure is not None for figure in figures) if keep_zero else any(figures))
+    ]
+    highest = scale_to or max((figure or 0 for _row, figures in kept for figure in figures), default=0) or 1
     scale = (WIDTH - LABEL_WIDTH - VALUE_ROOM) / highest
     group = len(series) * (BAR_HEIGHT + BAR_GAP) - BAR_GAP
     chart_rows = []
@@ -99,7 +116,7 @@ def count(value: float) -> str:
     return str(round(value))
 
 
-def report_charts(rows: Sequence[AgentMetrics]) -> list[BarChart]:
+def report_charts(rows: Sequence[AgentMetrics]) -> list[BarChart]:  # the agent report
     return [
         bar_chart(
             title=_("Tickets received and closed"),
@@ -117,3 +134,46 @@ def report_charts(rows: Sequence[AgentMetrics]) -> list[BarChart]:
             shown=duration,
         ),
     ]
+
+
+# --- SLA attainment ----------------------------------------------------------------------
+
+BREAKDOWN_TITLES: dict[str, StrOrPromise] = {
+    Breakdown.POLICY: _("By policy"),
+    Breakdown.TEAM: _("By team"),
+    Breakdown.AGENT: _("By agent"),
+    Breakdown.ORGANISATION: _("By organisation"),
+}
+# The first column of each breakdown's table.
+BREAKDOWN_LABELS: dict[str, StrOrPromise] = {
+    Breakdown.POLICY: _("Policy"),
+    Breakdown.TEAM: _("Team"),
+    Breakdown.AGENT: _("Agent"),
+    Breakdown.ORGANISATION: _("Organisation"),
+}
+CHART_TITLES: dict[str, StrOrPromise] = {
+    Breakdown.POLICY: _("Attainment by policy"),
+    Breakdown.TEAM: _("Attainment by team"),
+    Breakdown.AGENT: _("Attainment by agent"),
+    Breakdown.ORGANISATION: _("Attainment by organisation"),
+}
+
+
+def sla_charts(report: SlaReport) -> dict[str, BarChart]:
+    """One chart per breakdown: each row's attainment (of the metric chosen, or overall), out of 100 %."""
+    metric = report.metric
+
+    def share(row: AttainmentRow) -> float | None:
+        return (row.metric(metric) if metric else row.overall).rate
+
+    return {
+        breakdown: bar_chart(
+            title=CHART_TITLES[breakdown],
+            series=[Series(_("Attainment"), share)],
+            rows=report.breakdowns[breakdown],
+            shown=attainment,
+            keep_zero=True,
+            scale_to=1.0,
+        )
+        for breakdown in BREAKDOWNS
+    }

@@ -6,7 +6,7 @@ scripts and spreadsheets keep working whatever the reader's language. Times are 
 """
 
 import csv
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from datetime import datetime, tzinfo
 from typing import Any, cast
 
@@ -17,7 +17,18 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from frontdesk.reports.periods import Period
-from frontdesk.reports.selectors import COLUMNS, TICKET_COLUMNS, AgentMetrics, Column
+from frontdesk.reports.selectors import (
+    BREAKDOWNS,
+    COLUMNS,
+    SLA_METRICS,
+    TICKET_COLUMNS,
+    AgentMetrics,
+    Attainment,
+    AttainmentRow,
+    Column,
+    ContractReport,
+    SlaReport,
+)
 from frontdesk.reports.templatetags.reports import duration, rate
 
 ROWS_PER_CHUNK = 500  # about 50 KB of CSV per chunk sent
@@ -112,6 +123,83 @@ def ticket_csv_rows(tickets: Iterable[tuple[Any, ...]]) -> Iterator[list[object]
             pk, subject, agent or "", team or "", channel, stage, status, outcome,
             _iso(created, zone), _iso(assigned, zone), "" if first is None else first, _iso(solved, zone),
         ]  # fmt: skip
+
+
+# --- SLA attainment ------------------------------------------------------------------------
+
+
+def _attainment_cells(figures: Attainment) -> list[object]:
+    rate = figures.rate
+    return [figures.met, figures.breached, "" if rate is None else round(rate, 4)]
+
+
+def _attainment_header(prefix: str) -> list[str]:
+    return [f"{prefix}met", f"{prefix}breached", f"{prefix}attainment"]
+
+
+SLA_HEADER = [
+    "breakdown", "id", "name",
+    *(name for metric in SLA_METRICS for name in _attainment_header(f"{metric}_")),
+    *_attainment_header(""),
+]  # fmt: skip
+
+
+def _sla_row(breakdown: str, row: AttainmentRow) -> list[object]:
+    cells: list[object] = [breakdown, "" if row.key is None else row.key, row.name]
+    for metric in SLA_METRICS:
+        cells += _attainment_cells(row.metric(metric))
+    return cells + _attainment_cells(row.overall)
+
+
+def sla_csv_rows(report: SlaReport) -> Iterator[Sequence[object]]:
+    """One table: the total ("total"), then each breakdown's rows ("policy", "team", "agent",
+    "organisation"), with met and breached counts and the attainment (0–1, blank for none) per
+    metric and overall. `id` is blank for the "none" row (no team, unassigned, …)."""
+    yield SLA_HEADER
+    yield _sla_row("total", report.total)
+    for breakdown in BREAKDOWNS:
+        for row in report.breakdowns[breakdown]:
+            yield _sla_row(breakdown, row)
+
+
+BREACH_HEADER = ["ticket_id", "subject", "url", "metric", "due_at", "stopped_at", "late_seconds"]
+
+
+def contract_csv_rows(
+    report: ContractReport, *, period: Period, link: Callable[[int], str]
+) -> Iterator[Sequence[object]]:
+    """The contract report as one CSV: a header block of `name,value` rows (the organisation, the
+    period's first and last day, one `contract` row per contract with its policy and dates, the
+    tickets created, met, breached and attainment per metric and overall, the average first
+    response), an empty row, then the breaches as a table with its own header row. `link` makes a
+    ticket's address."""
+    zone = timezone.get_current_timezone()
+    figures = report.attainment
+    yield ["organisation", report.organisation.name]
+    yield ["organisation_id", report.organisation.pk]
+    yield ["first_day", period.first_day.isoformat()]
+    yield ["last_day", period.last_day.isoformat()]
+    for contract in report.contracts:
+        ends = contract.ends_on.isoformat() if contract.ends_on else ""
+        yield ["contract", contract.name, contract.policy.name, contract.starts_on.isoformat(), ends]
+    yield ["tickets_created", report.tickets_created]
+    for metric in SLA_METRICS:
+        yield from _name_value(_attainment_header(f"{metric}_"), _attainment_cells(figures.metric(metric)))
+    yield from _name_value(_attainment_header(""), _attainment_cells(figures.overall))
+    first = report.first_response_seconds
+    yield ["average_first_response_seconds", "" if first is None else round(first)]
+    yield []
+    yield BREACH_HEADER
+    for breach in report.breaches:
+        yield [
+            breach.ticket_id, breach.subject, link(breach.ticket_id), breach.metric,
+            _iso(breach.due_at, zone), _iso(breach.stopped_at, zone), breach.late_seconds,
+        ]  # fmt: skip
+
+
+def _name_value(names: list[str], values: list[object]) -> Iterator[Sequence[object]]:
+    for name, value in zip(names, values, strict=True):
+        yield [name, value]
 
 
 # --- plain text, for the weekly e-mail -----------------------------------------------------

@@ -1,4 +1,4 @@
-"""The report pages' period picker. It parses the query string; the selectors check and read."""
+"""The report pages' pickers (period, team, metric). They parse the query string; the selectors check and read."""
 
 from collections.abc import Sequence
 from datetime import datetime
@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from frontdesk.accounts.models import Team
 from frontdesk.reports.periods import PRESETS, Period, Preset, days_period, preset_period
+from frontdesk.sla.models import Metric
 
 
 class DateInput(forms.DateInput):
@@ -67,3 +68,26 @@ class PeriodForm(forms.Form):
     def error_text(self) -> str:
         """Every error in one line, for answers that are not a page (the CSV downloads)."""
         return " ".join(str(message) for messages in self.errors.values() for message in messages)
+
+
+class SlaForm(PeriodForm):
+    """The SLA report's picker: the period, an optional team, and an optional metric."""
+
+    metric = forms.ChoiceField(label=_("Metric"), required=False, choices=[("", _("All metrics")), *Metric.choices])
+
+    def __init__(self, data: Any, *, teams: Sequence[Team], now: datetime) -> None:
+        super().__init__(data, teams=teams, now=now)
+        self.fields["team"].choices = [("", _("All teams")), *((str(team.pk), team.name) for team in teams)]  # type: ignore[attr-defined]
+
+    @property
+    def chosen_metric(self) -> str | None:
+        metric: str = self.cleaned_data.get("metric") or ""
+        return metric or None
+
+
+class ContractForm(PeriodForm):
+    """The contract report's picker: the period only (the organisation is in the address)."""
+
+    def __init__(self, data: Any, *, now: datetime) -> None:
+        super().__init__(data, teams=[], now=now)
+        del self.fields["team"]

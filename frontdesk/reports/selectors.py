@@ -23,6 +23,10 @@ two seconds over a million tickets (`bench/reports.py`, docs/reports.md):
   shift and paused, clipped to the period; an open interval counts up to
   min(end, now).
 
+**SLA attainment** (`sla_report`, `contract_report`, SPEC SL5) reads the SLA app's clocks the
+same way: one grouped query per breakdown (policy, team, agent, organisation) with
+conditional counts per metric; its definitions are at the top of its section below.
+
 CSAT and QA scores come with the surveys and quality features: each will be one more
 family here (one grouped query returning `{agent id: figures}`), one more field of
 `AgentMetrics`, one more entry in `COLUMNS`, which the API, the CSV and the weekly
@@ -53,10 +57,12 @@ from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
-from frontdesk.accounts.models import EDITOR_ROLES, MANAGER_ROLES, Team, User
-from frontdesk.accounts.selectors import require_agent
+from frontdesk.accounts.models import EDITOR_ROLES, MANAGER_ROLES, Organisation, Team, User
+from frontdesk.accounts.selectors import access_organisation, require_agent
 from frontdesk.core.errors import PermissionDenied, ValidationError
+from frontdesk.reports.periods import Period
 from frontdesk.routing.models import IntervalKind, WorkInterval
+from frontdesk.sla.models import Clock, ClockState, Contract, Metric
 from frontdesk.tickets.models import UNSOLVED, BookingPhase, BookingStage, Message, Outcome, Status, Ticket
 
 CLOSED_STATUSES = (Status.SOLVED, Status.CLOSED)
@@ -385,3 +391,242 @@ def received_tickets(
         .values_list(*_TICKET_FIELDS.values())
         .iterator(chunk_size=chunk_size)
     )
+
+
+# --- SLA attainment (SPEC SL5) -------------------------------------------------------------
+#
+# A clock counts in a period [start, end) when it ended in it (`stopped_at` in the period,
+# state met or breached: the `sla_clock_stopped` index), or when it still runs and its
+# deadline passed in the period, before now (`due_at` in [start, min(end, now)) with no
+# `stopped_at`: the partial index `sla_clock_running_breached`). Such a clock is breached
+# whatever its stored state says: the sweep may not have marked it yet. A clock counts once
+# per report; a breach still open is counted in the period its deadline passed, and when it
+# stops it counts (again breached) in the period it stopped. Attainment is met / (met +
+# breached). Teams, agents and organisations are the ticket's current ones.
+
+SLA_METRICS = (Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE, Metric.RESOLUTION)
+
+
+@dataclass(frozen=True)
+class Attainment:
+    """Clocks that met their target and clocks that breached it."""
+
+    met: int = 0
+    breached: int = 0
+
+    @property
+    def counted(self) -> int:
+        return self.met + self.breached
+
+    @property
+    def rate(self) -> float | None:
+        """met / (met + breached), 0–1; None when nothing counted."""
+        return self.met / self.counted if self.counted else None
+
+    def __add__(self, other: "Attainment") -> "Attainment":
+        return Attainment(self.met + other.met, self.breached + other.breached)
+
+
+@dataclass(frozen=True)
+class AttainmentRow:
+    """One policy's, team's, agent's or organisation's attainment per metric (key None: without one)."""
+
+    key: int | None
+    name: str
+    first_response: Attainment = field(default_factory=Attainment)
+    next_response: Attainment = field(default_factory=Attainment)
+    resolution: Attainment = field(default_factory=Attainment)
+
+    @property
+    def overall(self) -> Attainment:
+        return self.first_response + self.next_response + self.resolution
+
+    def metric(self, metric: str) -> Attainment:
+        value: Attainment = getattr(self, metric)
+        return value
+
+    def __add__(self, other: "AttainmentRow") -> "AttainmentRow":
+        return AttainmentRow(
+            key=self.key,
+            name=self.name,
+            **{metric: self.metric(metric) + other.metric(metric) for metric in SLA_METRICS},
+        )
+
+
+class Breakdown:
+    POLICY = "policy"
+    TEAM = "team"
+    AGENT = "agent"
+    ORGANISATION = "organisation"
+
+
+# What each breakdown groups the clocks by (its id and name), and what its "none" row is called.
+_BREAKDOWNS: dict[str, tuple[str, str, StrOrPromise]] = {
+    Breakdown.POLICY: ("policy_id", "policy__name", _("No policy (deleted)")),
+    Breakdown.TEAM: ("ticket__team_id", "ticket__team__name", _("No team")),
+    Breakdown.AGENT: ("ticket__assignee_id", "ticket__assignee__name", _("Unassigned")),
+    Breakdown.ORGANISATION: ("ticket__organisation_id", "ticket__organisation__name", _("No organisation")),
+}
+BREAKDOWNS = list(_BREAKDOWNS)
+
+
+@dataclass(frozen=True)
+class SlaReport:
+    start: datetime
+    end: datetime
+    metric: str | None
+    team_id: int | None
+    total: AttainmentRow
+    breakdowns: dict[str, list[AttainmentRow]]  # by Breakdown, each sorted by name, "none" last
+
+    @property
+    def metrics(self) -> list[str]:
+        """The metrics the report shows: the one asked for, or all three."""
+        return [self.metric] if self.metric else list(SLA_METRICS)
+
+
+def counted_clocks(*, start: datetime, end: datetime, now: datetime) -> QuerySet[Clock]:
+    """The clocks that count in [start, end): ended in it (met or breached), or still running with
+    their deadline passed in it. Read through `sla_clock_stopped` and `sla_clock_running_breached`."""
+    ended = Q(stopped_at__gte=start, stopped_at__lt=end, state__in=[ClockState.MET, ClockState.BREACHED])
+    upper = min(end, now)
+    if upper <= start:
+        return Clock.objects.filter(ended)
+    overdue = Q(stopped_at__isnull=True, due_at__gte=start, due_at__lt=upper)
+    return Clock.objects.filter(ended | overdue)
+
+
+# A counted clock that did not meet its target breached it (a running one is overdue).
+_BREACHED = ~Q(state=ClockState.MET)
+
+
+def _attainment_counts() -> dict[str, Count]:
+    counts = {}
+    for metric in SLA_METRICS:
+        counts[f"{metric}_met"] = Count("pk", filter=Q(metric=metric, state=ClockState.MET))
+        counts[f"{metric}_breached"] = Count("pk", filter=Q(metric=metric) & _BREACHED)
+    return counts
+
+
+def _attainment_row(key: int | None, name: str, figures: dict[str, int]) -> AttainmentRow:
+    return AttainmentRow(
+        key=key,
+        name=name,
+        **{
+            metric: Attainment(met=figures[f"{metric}_met"], breached=figures[f"{metric}_breached"])
+            for metric in SLA_METRICS
+        },
+    )
+
+
+def sla_report(
+    *, user: User, start: datetime, end: datetime, now: datetime, metric: str | None = None, team_id: int | None = None
+) -> SlaReport:
+    """SLA attainment over [start, end) in total and by policy, team, agent and organisation: one
+    grouped query per breakdown, whatever the number of clocks. With `metric`, only that metric's
+    clocks; with `team_id`, only the clocks of that team's tickets. Supervisors and admins only."""
+    require_manager(user)
+    _check_period(start, end)
+    if metric and metric not in SLA_METRICS:
+        raise ValidationError(f"Unknown metric “{metric}”; use one of: {', '.join(SLA_METRICS)}.", field="metric")
+    report_team(user=user, team_id=team_id)
+    clocks = counted_clocks(start=start, end=end, now=now)
+    if metric:
+        clocks = clocks.filter(metric=metric)
+    if team_id is not None:
+        clocks = clocks.filter(ticket__team_id=team_id)
+    breakdowns = {}
+    for breakdown, (key, name, nobody) in _BREAKDOWNS.items():
+        groups = clocks.values(key, name).annotate(**_attainment_counts()).order_by()
+        rows = []
+        for group in groups:
+            pk, label = group.pop(key), group.pop(name)
+            rows.append(_attainment_row(pk, str(nobody) if pk is None else label or f"#{pk}", group))
+        breakdowns[breakdown] = sorted(rows, key=lambda row: (row.key is None, row.name.casefold(), row.key or 0))
+    total = sum(breakdowns[Breakdown.POLICY], AttainmentRow(key=None, name=str(_("All"))))
+    return SlaReport(start=start, end=end, metric=metric or None, team_id=team_id, total=total, breakdowns=breakdowns)
+
+
+# --- the contract report -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Breach:
+    ticket_id: int
+    subject: str
+    metric: str
+    due_at: datetime
+    stopped_at: datetime | None  # None: still open (not answered, not solved)
+    late_seconds: int  # from the deadline to the stop, or to now while it is open (wall-clock)
+
+
+@dataclass(frozen=True)
+class ContractReport:
+    organisation: Organisation
+    start: datetime
+    end: datetime
+    contracts: list[Contract]  # the organisation's contracts running at some time in the period
+    tickets_created: int
+    attainment: AttainmentRow  # per metric and overall
+    first_response_seconds: float | None  # average business time of the first responses given
+    breaches: list[Breach]
+
+
+def contract_report(*, user: User, organisation_id: int, period: Period, now: datetime) -> ContractReport:
+    """One customer's SLA over a period, as sent to them: their contracts running in it (with their
+    policies), the tickets they opened in it, attainment per metric, the average first response and
+    every breach. A fixed number of queries (five), whatever the size. Supervisors and admins only."""
+    require_manager(user)
+    _check_period(period.start, period.end)
+    organisation = access_organisation(user, organisation_id)
+    start, end = period.start, period.end
+    contracts = list(
+        Contract.objects.filter(organisation=organisation, starts_on__lte=period.last_day)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=period.first_day))
+        .select_related("policy")
+        .order_by("starts_on", "pk")
+    )
+    tickets_created = Ticket.objects.filter(
+        organisation=organisation, created_at__gte=start, created_at__lt=end
+    ).count()
+    clocks = counted_clocks(start=start, end=end, now=now).filter(ticket__organisation=organisation)
+    answered = Q(metric=Metric.FIRST_RESPONSE, stopped_at__isnull=False)
+    figures = clocks.aggregate(
+        **_attainment_counts(),
+        first_response_total=Sum("elapsed_seconds", filter=answered),
+        first_response_count=Count("pk", filter=answered),
+    )
+    first = Mean(total=figures.pop("first_response_total") or 0, count=figures.pop("first_response_count"))
+    rows = (
+        clocks.filter(_BREACHED)
+        .order_by("due_at", "ticket_id", "metric")
+        .values_list("ticket_id", "ticket__subject", "metric", "due_at", "stopped_at")
+    )
+    breaches = [
+        Breach(
+            ticket_id=ticket_id,
+            subject=subject,
+            metric=metric,
+            due_at=due_at,
+            stopped_at=stopped_at,
+            late_seconds=max(0, round(((stopped_at or now) - due_at).total_seconds())),
+        )
+        for ticket_id, subject, metric, due_at, stopped_at in rows
+        if due_at is not None  # a breached clock always has its deadline
+    ]
+    return ContractReport(
+        organisation=organisation,
+        start=start,
+        end=end,
+        contracts=contracts,
+        tickets_created=tickets_created,
+        attainment=_attainment_row(organisation.pk, organisation.name, figures),
+        first_response_seconds=first.value,
+        breaches=breaches,
+    )
+
+
+def contract_organisations(*, user: User) -> QuerySet[Organisation]:
+    """The organisations with a contract, by name: the contract report's picker."""
+    require_manager(user)
+    return Organisation.objects.filter(pk__in=Contract.objects.values("organisation_id")).order_by("name")

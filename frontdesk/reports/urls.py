@@ -9,4 +9,9 @@ urlpatterns = [
     path("agents/", views.agents, name="agents"),
     path("agents.csv", views.agents_csv, name="agents_csv"),
     path("tickets.csv", views.tickets_csv, name="tickets_csv"),
+    path("sla/", views.sla, name="sla"),
+    path("sla.csv", views.sla_csv, name="sla_csv"),
+    path("sla/contracts/", views.sla_contract_pick, name="sla_contract_pick"),
+    path("sla/contracts/<int:organisation_id>/", views.sla_contract, name="sla_contract"),
+    path("sla/contracts/<int:organisation_id>.csv", views.sla_contract_csv, name="sla_contract_csv"),
 ]

@@ -1,8 +1,14 @@
-"""Filters of the report pages (and the e-mail's text table): durations and rates people can read."""
+"""Filters of the report pages (and the e-mail's text table): durations, rates and SLA attainment
+people can read."""
+
+import math
 
 from django import template
 from django.utils import formats
 from django.utils.translation import gettext as _
+
+from frontdesk.reports.selectors import Attainment, AttainmentRow
+from frontdesk.sla.models import Metric
 
 register = template.Library()
 
@@ -29,3 +35,24 @@ def rate(value: float | None) -> str:
     if value is None:
         return DASH
     return f"{formats.number_format(value * 100, 0)} %"
+
+
+@register.filter
+def attainment(value: float | None) -> str:
+    """An SLA attainment (0–1) as a percentage with one decimal, rounded down: 1999 met of 2000
+    reads 99.9 %, never 100 %. A dash for nothing counted."""
+    if value is None:
+        return DASH
+    return f"{formats.number_format(math.floor(value * 1000 + 1e-9) / 10, 1)} %"
+
+
+@register.filter
+def metric_label(metric: str) -> str:
+    """An SLA metric's name in the reader's language."""
+    return str(Metric(metric).label)
+
+
+@register.filter
+def attainment_of(row: AttainmentRow, metric: str | None) -> Attainment:
+    """A row's attainment for one metric, or overall for none ("")."""
+    return row.metric(metric) if metric else row.overall
