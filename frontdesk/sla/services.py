@@ -288,17 +288,7 @@ def _announce(ticket: Ticket, policy: Policy, clock: deadlines.Clock, alarm: Ala
     webhooks_queue(
         event=f"sla.{alarm.level}",
         payload={
-            "ticket": {
-                "id": ticket.pk,
-                "subject": ticket.subject,
-                "status": ticket.status,
-                "priority": ticket.priority,
-                "team": ticket.team_id,
-                "assignee": ticket.assignee_id,
-                "organisation": ticket.organisation_id,
-                "url": context["url"],
-            },
-            "policy": {"id": policy.pk, "name": policy.name},
+            **_webhook_subject(ticket, policy),
             "metric": metric,
             "fraction": alarm.permille / 1000,
             "target_minutes": clock.target_minutes,
@@ -308,6 +298,22 @@ def _announce(ticket: Ticket, policy: Policy, clock: deadlines.Clock, alarm: Ala
         },
         now=now,
     )
+
+
+def _webhook_subject(ticket: Ticket, policy: Policy) -> dict[str, object]:
+    return {
+        "ticket": {
+            "id": ticket.pk,
+            "subject": ticket.subject,
+            "status": ticket.status,
+            "priority": ticket.priority,
+            "team": ticket.team_id,
+            "assignee": ticket.assignee_id,
+            "organisation": ticket.organisation_id,
+            "url": f"{settings.BASE_URL}/tickets/{ticket.pk}/",
+        },
+        "policy": {"id": policy.pk, "name": policy.name},
+    }
 
 
 def _alarm_title(ticket: Ticket, metric: str, alarm: Alarm) -> str:
@@ -342,13 +348,33 @@ def _email(
 
 
 def _escalate(ticket: Ticket, policy: Policy, now: datetime) -> None:
-    """The policy's actions on breach: raise the priority, move to a team, tell the supervisors."""
+    """The policy's actions on breach: raise the priority, move to a team, tell the supervisors; and
+    the `sla.escalation` webhook saying what was done."""
+    before = {"priority": ticket.priority, "team": ticket.team_id}
     priority = ticket.priority
     if policy.breach_raise_priority and priority != Priority.URGENT:
         priority = PRIORITY_ORDER[PRIORITY_ORDER.index(Priority(priority)) + 1]
     team = policy.breach_team if policy.breach_team_id not in (None, ticket.team_id) else ticket.team
     if priority != ticket.priority or team != ticket.team:
-        ticket_update(ticket=ticket, actor=None, now=now, priority=priority, team=team)
+        ticket = ticket_update(ticket=ticket, actor=None, now=now, priority=priority, team=team)
+    changes = {
+        field: {"from": old, "to": new}
+        for field, old, new in (
+            ("priority", before["priority"], ticket.priority),
+            ("team", before["team"], ticket.team_id),
+        )
+        if old != new
+    }
+    if changes or policy.breach_notify_supervisors:
+        webhooks_queue(
+            event="sla.escalation",
+            payload={
+                **_webhook_subject(ticket, policy),
+                "changes": changes,
+                "supervisors_notified": policy.breach_notify_supervisors,
+            },
+            now=now,
+        )
     if policy.breach_notify_supervisors:
         supervisors = list(User.objects.filter(role=Role.SUPERVISOR, is_active=True))
         title = _("SLA breached on #%(id)s %(subject)s") % {"id": ticket.pk, "subject": ticket.subject}

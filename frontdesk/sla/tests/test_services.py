@@ -110,3 +110,19 @@ def test_pending_pauses_and_a_reply_meets_the_first_response() -> None:
     sla_refresh(ticket_id=ticket.pk, now=NOW + minutes(100))
     clock = Clock.objects.get(ticket=ticket, metric="first_response")
     assert (clock.state, clock.elapsed_seconds) == (ClockState.MET, 40 * 60)
+
+
+def test_an_escalation_is_sent_to_webhooks_with_what_changed(committed: Callable[..., Ticket]) -> None:
+    admin = UserFactory.create(role=Role.ADMIN)
+    webhook_save(
+        name="ops", url="http://127.0.0.1:9/hook", secret="s" * 20, events=["sla.escalation"], actor=admin, now=NOW
+    )
+    policy_with(breach_raise_priority=True)
+    ticket = committed()
+
+    sla_sweep(now=NOW + minutes(61))
+
+    [delivery] = WebhookDelivery.objects.all()
+    assert delivery.event == "sla.escalation"
+    assert delivery.payload["ticket"]["id"] == ticket.pk
+    assert delivery.payload["changes"] == {"priority": {"from": "normal", "to": "high"}}
