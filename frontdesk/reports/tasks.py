@@ -1,8 +1,8 @@
 from django.utils import timezone
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+from huey.contrib.djhuey import db_periodic_task, lock_task
 
-from frontdesk.reports.services import report_emails_send_due, weekly_report_queue
+from frontdesk.reports.services import weekly_report_queue
 
 
 @db_periodic_task(crontab(minute="0"))
@@ -11,16 +11,3 @@ def queue_weekly_report() -> int:
     """Every hour: from Monday 07:00 (site time) on, last week's report for each admin and supervisor
     who has not got it (Huey's clock is UTC, so the service decides on the site's time)."""
     return weekly_report_queue(now=timezone.now())
-
-
-@db_task()
-def send_report_emails() -> int:
-    """Send the report e-mails just queued (the periodic sweep retries the rest)."""
-    return report_emails_send_due(now=timezone.now())
-
-
-@db_periodic_task(crontab(minute="*/5"))
-@lock_task("reports-outbox")
-def sweep_report_emails() -> int:
-    """Every five minutes: send report e-mails that are due, including retries."""
-    return report_emails_send_due(now=timezone.now())

@@ -13,9 +13,12 @@ from django.core.mail import EmailMessage as DjangoEmailMessage
 from frontdesk.accounts.models import Role, User
 from frontdesk.accounts.tests.factories import UserFactory
 from frontdesk.mail.tests.servers import SmtpServer, free_port
+from frontdesk.notifications import tasks as outbox_tasks
+from frontdesk.notifications.models import DeliveryStatus, StaffEmail
+from frontdesk.notifications.services import MAX_ATTEMPTS, RETRY_DELAYS
+from frontdesk.notifications.services import staff_emails_send_due as report_emails_send_due
 from frontdesk.reports import tasks
-from frontdesk.reports.models import ReportEmail, ReportEmailStatus
-from frontdesk.reports.services import MAX_ATTEMPTS, RETRY_DELAYS, report_emails_send_due, weekly_report_queue
+from frontdesk.reports.services import weekly_report_queue
 from frontdesk.reports.tests.factories import assigned_ticket
 
 pytestmark = pytest.mark.django_db
@@ -59,38 +62,39 @@ def test_monday_at_seven_queues_last_weeks_report_for_each_active_admin_and_supe
 
     assert weekly_report_queue(now=MONDAY_7) == 2
 
-    emails = list(ReportEmail.objects.order_by("recipient_id"))
-    assert [(e.to_address, e.period_start, e.period_end) for e in emails] == [
-        ("alex@hotel.example", LAST_WEEK, LAST_WEEK + timedelta(days=7)),
-        ("isabel@hotel.example", LAST_WEEK, LAST_WEEK + timedelta(days=7)),
+    emails = list(StaffEmail.objects.order_by("recipient_id"))
+    assert [(e.to_address, e.key) for e in emails] == [
+        (manager.email, f"weekly-report:2026-10-05:{manager.pk}") for manager in managers
     ]
     alex, isabel = emails
     assert alex.subject == "Agent report for 2026-10-05 to 2026-10-11"
     assert "Ana Agent" in alex.body
-    assert alex.csv_filename == "agents-2026-10-05-2026-10-11.csv"
-    assert alex.csv.splitlines()[0].startswith("agent_id,agent,received,pending,closed,")
-    assert any(line.split(",")[1:3] == ["Ana Agent", "1"] for line in alex.csv.splitlines())
-    assert isabel.csv == alex.csv
+    assert (alex.attachment_name, alex.attachment_type) == ("agents-2026-10-05-2026-10-11.csv", "text/csv")
+    assert alex.attachment.splitlines()[0].startswith("agent_id,agent,received,pending,closed,")
+    assert any(line.split(",")[1:3] == ["Ana Agent", "1"] for line in alex.attachment.splitlines())
+    assert isabel.attachment == alex.attachment
 
 
 def test_running_the_queue_twice_adds_nothing(managers: list[User]) -> None:
     weekly_report_queue(now=MONDAY_7)
 
     assert weekly_report_queue(now=MONDAY_7 + timedelta(hours=1)) == 0
-    assert ReportEmail.objects.count() == 2
+    assert StaffEmail.objects.count() == 2
 
 
 def test_nothing_is_queued_on_monday_before_seven() -> None:
     UserFactory.create(role=Role.ADMIN)
 
     assert weekly_report_queue(now=MONDAY_7 - timedelta(minutes=1)) == 0
-    assert not ReportEmail.objects.exists()
+    assert not StaffEmail.objects.exists()
 
 
 def test_a_missed_monday_is_caught_up_later_in_the_week(managers: list[User]) -> None:
     weekly_report_queue(now=MONDAY_7 + timedelta(days=2))
 
-    assert set(ReportEmail.objects.values_list("period_start", flat=True)) == {LAST_WEEK}
+    assert set(StaffEmail.objects.values_list("key", flat=True)) == {
+        f"weekly-report:{LAST_WEEK.date().isoformat()}:{user.pk}" for user in managers
+    }
 
 
 def test_due_reports_are_sent_once_with_the_table_and_the_csv_attached(managers: list[User], smtp: SmtpServer) -> None:
@@ -109,8 +113,8 @@ def test_due_reports_are_sent_once_with_the_table_and_the_csv_attached(managers:
     attachment = next(message.iter_attachments())
     assert attachment.get_filename() == "agents-2026-10-05-2026-10-11.csv"
     assert attachment.get_content_type() == "text/csv"
-    sent = ReportEmail.objects.get(to_address="alex@hotel.example")
-    assert (sent.status, sent.attempts, sent.sent_at) == (ReportEmailStatus.SENT, 1, MONDAY_7)
+    sent = StaffEmail.objects.get(to_address="alex@hotel.example")
+    assert (sent.status, sent.attempts, sent.sent_at) == (DeliveryStatus.SENT, 1, MONDAY_7)
 
 
 def test_the_weekly_job_run_twice_sends_each_manager_one_email(
@@ -120,7 +124,7 @@ def test_the_weekly_job_run_twice_sends_each_manager_one_email(
         for _ in range(2):
             with django_capture_on_commit_callbacks(execute=True):
                 tasks.queue_weekly_report()
-        tasks.sweep_report_emails()
+        outbox_tasks.sweep_outboxes()
 
     assert len(smtp.received) == 2
 
@@ -131,7 +135,7 @@ def test_a_temporary_failure_is_retried_later(managers: list[User], smtp: SmtpSe
 
     assert report_emails_send_due(now=MONDAY_7) == 1
 
-    waiting = ReportEmail.objects.get(status=ReportEmailStatus.PENDING)
+    waiting = StaffEmail.objects.get(status=DeliveryStatus.PENDING)
     assert (waiting.attempts, waiting.next_attempt_at) == (1, MONDAY_7 + RETRY_DELAYS[0])
     assert "451" in waiting.last_error
     assert report_emails_send_due(now=MONDAY_7 + RETRY_DELAYS[0] - timedelta(seconds=1)) == 0
@@ -148,8 +152,8 @@ def test_an_unreachable_server_fails_the_email_after_the_last_attempt(settings: 
         report_emails_send_due(now=now)
         now += delay or timedelta(0)
 
-    statuses = set(ReportEmail.objects.values_list("status", "attempts"))
-    assert statuses == {(ReportEmailStatus.FAILED, MAX_ATTEMPTS)}
+    statuses = set(StaffEmail.objects.values_list("status", "attempts"))
+    assert statuses == {(DeliveryStatus.FAILED, MAX_ATTEMPTS)}
 
 
 def test_a_permanent_refusal_fails_at_once(managers: list[User], smtp: SmtpServer) -> None:
@@ -158,8 +162,8 @@ def test_a_permanent_refusal_fails_at_once(managers: list[User], smtp: SmtpServe
 
     report_emails_send_due(now=MONDAY_7)
 
-    failed = ReportEmail.objects.get(to_address="alex@hotel.example")
-    assert (failed.status, failed.attempts) == (ReportEmailStatus.FAILED, 1)
+    failed = StaffEmail.objects.get(to_address="alex@hotel.example")
+    assert (failed.status, failed.attempts) == (DeliveryStatus.FAILED, 1)
     assert [m.rcpt_tos for m in smtp.received] == [["isabel@hotel.example"]]
 
 
@@ -168,6 +172,6 @@ def test_the_csv_attachment_is_the_agents_csv(managers: list[User], mailoutbox: 
 
     report_emails_send_due(now=MONDAY_7)
 
-    stored = ReportEmail.objects.get(to_address="alex@hotel.example")
+    stored = StaffEmail.objects.get(to_address="alex@hotel.example")
     sent = next(message for message in mailoutbox if message.to == ["alex@hotel.example"])
-    assert sent.attachments == [(stored.csv_filename, stored.csv, "text/csv")]
+    assert sent.attachments == [(stored.attachment_name, stored.attachment, "text/csv")]
