@@ -18,9 +18,15 @@ def require_sla_manager(user: object) -> User:
     return agent
 
 
+def _visible(user: User, ticket: Ticket | int) -> Ticket:
+    """A ticket the user may see: an id is checked; a Ticket comes from access_ticket already."""
+    require_agent(user)
+    return access_ticket(user, ticket) if isinstance(ticket, int) else ticket
+
+
 def ticket_clocks(*, user: User, ticket: Ticket | int) -> list[Clock]:
     """The ticket's clocks, running ones first by due time, then the ones that ended, newest first."""
-    ticket = access_ticket(user, ticket if isinstance(ticket, int) else ticket.pk)
+    ticket = _visible(user, ticket)
     clocks = list(Clock.objects.filter(ticket=ticket).select_related("policy").order_by("started_at", "metric"))
     running = sorted((c for c in clocks if c.stopped_at is None), key=lambda c: (c.due_at is None, c.due_at))
     ended = sorted((c for c in clocks if c.stopped_at is not None), key=lambda c: c.stopped_at, reverse=True)  # type: ignore[arg-type, return-value]
@@ -28,7 +34,7 @@ def ticket_clocks(*, user: User, ticket: Ticket | int) -> list[Clock]:
 
 
 def ticket_alarms(*, user: User, ticket: Ticket | int) -> QuerySet[Alarm]:
-    ticket = access_ticket(user, ticket if isinstance(ticket, int) else ticket.pk)
+    ticket = _visible(user, ticket)
     return Alarm.objects.filter(ticket=ticket).select_related("policy").order_by("fired_at", "pk")
 
 

@@ -2,6 +2,8 @@ import pytest
 
 from frontdesk.core import ticker
 
+pytestmark = pytest.mark.django_db  # each run closes stale database connections
+
 
 def test_jobs_run_when_due_and_a_failing_one_does_not_stop_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
