@@ -98,9 +98,10 @@ def _requester(user: User, payload: TicketIn) -> Contact | None:
 
 @router.get("/tickets", response={200: TicketPage, **ERRORS}, summary="List tickets")
 def list_tickets(request: HttpRequest, query: Query[TicketQuery]) -> Page:
-    """Visible tickets that match the filters, newest activity first, a page at a time."""
+    """Visible tickets that match the filters, a page at a time: newest activity first, or (`sort=sla`)
+    next SLA deadline first. A cursor continues the sort it came from."""
     user = request_agent(request)
-    return ticket_page(user=user, filters=query.filters(), cursor=query.cursor, size=query.limit)
+    return ticket_page(user=user, filters=query.filters(), cursor=query.cursor, size=query.limit, now=timezone.now())
 
 
 @router.post("/tickets", response={201: TicketOut, **ERRORS}, summary="Create a ticket")

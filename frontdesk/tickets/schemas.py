@@ -23,7 +23,7 @@ from frontdesk.tickets.models import (
     Ticket,
     TicketType,
 )
-from frontdesk.tickets.selectors import VIEWS, TicketFilters
+from frontdesk.tickets.selectors import VIEWS, SlaFilter, Sort, TicketFilters
 
 # --- tickets ---------------------------------------------------------------------------
 
@@ -60,6 +60,10 @@ class TicketOut(Schema):
     )
     merged_into: int | None = Field(None, alias="merged_into_id", description="Set when merged into that ticket.")
     follow_up_of: int | None = Field(None, alias="follow_up_of_id", description="The closed ticket this one continues.")
+    sla_due_at: datetime | None = Field(
+        description="The next SLA deadline: the earliest of the running clocks' (in the past: breached); "
+        "null when no clock runs (no policy applies, the ticket is paused, or every target is met)."
+    )
 
     # Blank choices are stored as "" and shown as null.
     @staticmethod
@@ -109,6 +113,16 @@ class TicketQuery(Input):
     organisation: Blankable[Id] = Field(None, description="Organisation id.")
     unassigned: bool = False
     q: str = Field("", description="Words in the subject or any message, or a ticket number.")
+    sla: Blankable[SlaFilter] = Field(
+        None,
+        description="breached: the next SLA deadline has passed; due_soon: it comes within the hour.",
+    )
+    sort: Sort = Field(
+        Sort.ACTIVITY,
+        description="activity: newest activity first. sla: by next SLA deadline, earliest first (breached "
+        "tickets, longest overdue first, then those due soonest), then the tickets without one, newest "
+        "activity first.",
+    )
     limit: int = Field(25, ge=1, le=100)
     cursor: str = Field("", description="The `next_cursor` of the previous page.")
 
@@ -133,6 +147,8 @@ class TicketQuery(Input):
             organisation=self.organisation,
             unassigned=self.unassigned,
             q=self.q,
+            sla=self.sla or "",
+            sort=self.sort,
         )
 
 

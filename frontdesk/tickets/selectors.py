@@ -2,9 +2,9 @@
 
 import base64
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db import connection
+from django.db import connection, models
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
@@ -91,9 +91,24 @@ class Page:
     next_cursor: str | None
 
 
+class SlaFilter(models.TextChoices):
+    """Tickets by their next SLA deadline (`Ticket.sla_due_at`), relative to `now`."""
+
+    BREACHED = "breached", _("Breached")
+    DUE_SOON = "due_soon", _("Due within the hour")
+
+
+DUE_SOON = timedelta(hours=1)
+
+
+class Sort(models.TextChoices):
+    ACTIVITY = "activity", _("Last activity")
+    SLA = "sla", _("Next SLA due")
+
+
 @dataclass(frozen=True)
 class TicketFilters:
-    """What an inbox or the API list narrows by. Empty means "any"."""
+    """What an inbox or the API list narrows by, and in which order. Empty means "any"."""
 
     view: str = "all"
     team: int | None = None
@@ -108,11 +123,17 @@ class TicketFilters:
     organisation: int | None = None
     unassigned: bool = False
     q: str = ""
+    sla: str = ""  # a SlaFilter
+    sort: str = Sort.ACTIVITY
 
 
-def _conditions(user: User, filters: TicketFilters) -> tuple[Q, tuple[str, ...] | None]:
+def _conditions(user: User, filters: TicketFilters, now: datetime | None) -> tuple[Q, tuple[str, ...] | None]:
     """The filters as one condition without visibility, and the statuses allowed (None: any)."""
     condition, statuses = _view_filter(filters.view, user)
+    if filters.sort not in Sort.values:
+        raise ValidationError(f"Unknown sort order “{filters.sort}”.", field="sort")
+    if filters.sla:
+        condition &= _sla_filter(filters.sla, now)
     for value, lookup in (
         (filters.team, "team_id"),
         (filters.channel or None, "channel"),
@@ -137,45 +158,111 @@ def _conditions(user: User, filters: TicketFilters) -> tuple[Q, tuple[str, ...] 
     return condition, statuses or None
 
 
-def ticket_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
-    """Visible tickets that match, newest activity first, as one query (counts, exports)."""
-    condition, statuses = _conditions(user, filters)
+def _sla_filter(value: str, now: datetime | None) -> Q:
+    if value not in SlaFilter.values:
+        raise ValidationError(f"Unknown SLA filter “{value}”.", field="sla")
+    if now is None:
+        raise TypeError("An SLA filter is relative to `now`: pass it.")
+    if value == SlaFilter.BREACHED:
+        return Q(sla_due_at__lte=now)
+    return Q(sla_due_at__gt=now, sla_due_at__lte=now + DUE_SOON)
+
+
+@dataclass(frozen=True)
+class _Stretch:
+    """A run of a sort order: its rows (with a deadline, without, or any: None), ordered by
+    (`field`, id), both one way. A sort order is one or more stretches in turn; a cursor names its stretch."""
+
+    name: str
+    deadline: bool | None
+    field: str
+    descending: bool
+
+    def rows(self) -> Q:
+        return Q() if self.deadline is None else Q(sla_due_at__isnull=not self.deadline)
+
+    def order(self) -> tuple[str, str]:
+        return ("-" if self.descending else "") + self.field, "-id" if self.descending else "id"
+
+
+_ACTIVITY = _Stretch("activity", None, "last_activity_at", descending=True)
+SORTS: dict[str, tuple[_Stretch, ...]] = {
+    Sort.ACTIVITY: (_ACTIVITY,),
+    # Next SLA due first (the partial indexes ticket_team_sla_due and ticket_sla_due hold exactly
+    # these rows in this order), then the tickets without a running clock, newest activity first.
+    Sort.SLA: (
+        _Stretch("sla", True, "sla_due_at", descending=False),
+        _Stretch("sla-none", False, "last_activity_at", descending=True),
+    ),
+}
+
+
+def ticket_list(*, user: User, filters: TicketFilters, now: datetime | None = None) -> QuerySet[Ticket]:
+    """Visible tickets that match, in the filters' order, as one query (counts, exports).
+
+    `now` is what the SLA filters are relative to (needed with one)."""
+    condition, statuses = _conditions(user, filters, now)
     tickets = visible_tickets(user).filter(condition)
     if statuses is not None:
         tickets = tickets.filter(status__in=statuses)
+    if filters.sort == Sort.SLA:
+        return tickets.order_by(
+            models.F("sla_due_at").asc(nulls_last=True),
+            models.Case(models.When(sla_due_at__isnull=False, then="id")).asc(),
+            "-last_activity_at",
+            "-id",
+        )
     return tickets.order_by("-last_activity_at", "-id")
 
 
-def ticket_page(*, user: User, filters: TicketFilters, cursor: str = "", size: int = 25) -> Page:
+def ticket_page(
+    *, user: User, filters: TicketFilters, cursor: str = "", size: int = 25, now: datetime | None = None
+) -> Page:
     """One page of `ticket_list`, read so that indexes serve it at any table size.
 
     Neither SQLite nor PostgreSQL reads several index ranges in one ordered pass, so
     "my teams' tickets or mine, new or open" as one query collects and sorts every
     match. Here each pair of one visibility rule and one status is its own query, an
-    equality filter that an index reads in activity order, fetching (activity, id) of
+    equality filter that an index reads in the sort's order, fetching (sort key, id) of
     at most `size` + 1 rows; the pairs are merged here and the page loaded in one query.
     A text search is one query: its candidates are bounded already.
+
+    A sort order is a sequence of stretches (SORTS): by activity, one; by next SLA due,
+    the tickets with a deadline (soonest first), then those without (newest activity
+    first). The stretches are read in turn until the page is full, so the second costs
+    nothing while the first fills the page. The cursor names the stretch and the key of
+    the last row; it belongs to its sort order.
     """
     if not 1 <= size <= 100:
         raise ValidationError("Page size must be between 1 and 100.", field="limit")
-    condition, statuses = _conditions(user, filters)
-    after = _after(cursor)
-    if filters.q.strip():
-        tickets = ticket_list(user=user, filters=filters).filter(after)
-        keys = list(tickets.values_list("last_activity_at", "pk")[: size + 1])
+    condition, statuses = _conditions(user, filters, now)
+    # An SLA filter keeps only tickets with a deadline: no stretch without one is read.
+    stretches = tuple(stretch for stretch in SORTS[filters.sort] if not (filters.sla and stretch.deadline is False))
+    start, after = _position(cursor, stretches)
+    if filters.q.strip():  # one query per stretch, through `visible_tickets`
+        tickets = visible_tickets(user)
+        sources = [(Q(), Q(status__in=statuses) if statuses else Q())]
     else:
-        keys = sorted(
-            {
-                key
-                for rule in _visibility_rules(user, team=filters.team)
-                for status in statuses or (None,)
-                for key in Ticket.objects.filter(rule, condition, after, *([Q(status=status)] if status else []))
-                .order_by("-last_activity_at", "-id")
-                .values_list("last_activity_at", "pk")[: size + 1]
-            },
-            reverse=True,
-        )[: size + 1]
-    ids = [pk for _, pk in keys[:size]]
+        tickets = Ticket.objects.all()
+        sources = [
+            (rule, Q(status=status) if status else Q())
+            for rule in _visibility_rules(user, team=filters.team)
+            for status in statuses or (None,)
+        ]
+    keys: list[tuple[_Stretch, datetime, int]] = []
+    for index in range(start, len(stretches)):
+        stretch, wanted = stretches[index], size + 1 - len(keys)
+        found: set[tuple[datetime, int]] = set()
+        for rule, status in sources:
+            found.update(
+                tickets.filter(rule, condition, stretch.rows(), after if index == start else Q(), status)
+                .order_by(*stretch.order())
+                .values_list(stretch.field, "pk")[:wanted]
+            )
+        keys += [(stretch, at, pk) for at, pk in sorted(found, reverse=stretch.descending)[:wanted]]
+        if len(keys) > size:
+            break
+    ids = [pk for _, _, pk in keys[:size]]
     loaded = (
         Ticket.objects.filter(pk__in=ids)
         .select_related("requester", "organisation", "team", "assignee")
@@ -183,7 +270,7 @@ def ticket_page(*, user: User, filters: TicketFilters, cursor: str = "", size: i
         .in_bulk()
     )
     items = [loaded[pk] for pk in ids]
-    return Page(items=items, next_cursor=encode_cursor(items[-1]) if len(keys) > size else None)
+    return Page(items=items, next_cursor=_encode_cursor(*keys[size - 1]) if len(keys) > size else None)
 
 
 def _visibility_rules(user: User, *, team: int | None = None) -> list[Q]:
@@ -247,24 +334,39 @@ def view_counts(*, user: User) -> dict[str, int]:
     return {view.slug: count_capped(ticket_list(user=user, filters=TicketFilters(view=view.slug))) for view in VIEWS}
 
 
-def encode_cursor(ticket: Ticket) -> str:
-    return base64.urlsafe_b64encode(f"{ticket.last_activity_at.isoformat()}|{ticket.pk}".encode()).decode()
+def _encode_cursor(stretch: _Stretch, at: datetime, pk: int) -> str:
+    """ "<activity>|<id>" by activity (as before sorts had names), "<stretch>|<key>|<id>" otherwise."""
+    parts = [at.isoformat(), str(pk)] if stretch is _ACTIVITY else [stretch.name, at.isoformat(), str(pk)]
+    return base64.urlsafe_b64encode("|".join(parts).encode()).decode()
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+def _decode_cursor(cursor: str) -> tuple[str, datetime, int]:
     try:
-        at, pk = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(at), int(pk)
+        parts = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        name, at, pk = parts if len(parts) == 3 else [_ACTIVITY.name, *parts]
+        moment = datetime.fromisoformat(at)
+        if moment.tzinfo is None:
+            raise ValueError("a cursor's time is aware")
+        return name, moment, int(pk)
     except (ValueError, UnicodeDecodeError):
         raise ValidationError("The cursor is not valid; start again from the first page.", field="cursor") from None
 
 
-def _after(cursor: str) -> Q:
-    """The rows after `cursor` in (activity, id) descending order; all rows for no cursor."""
+def _position(cursor: str, stretches: tuple[_Stretch, ...]) -> tuple[int, Q]:
+    """Where `cursor` is: the index of its stretch, and the rows of that stretch after it
+    (for no cursor: the first stretch, all of it)."""
     if not cursor:
-        return Q()
-    at, pk = _decode_cursor(cursor)
-    return Q(last_activity_at__lt=at) | Q(last_activity_at=at, pk__lt=pk)
+        return 0, Q()
+    name, at, pk = _decode_cursor(cursor)
+    index = next((n for n, stretch in enumerate(stretches) if stretch.name == name), None)
+    if index is None:
+        raise ValidationError(
+            "The cursor belongs to another sort order; start again from the first page.", field="cursor"
+        )
+    stretch = stretches[index]
+    if stretch.descending:
+        return index, Q(**{f"{stretch.field}__lt": at}) | Q(**{stretch.field: at, "pk__lt": pk})
+    return index, Q(**{f"{stretch.field}__gt": at}) | Q(**{stretch.field: at, "pk__gt": pk})
 
 
 def ticket_messages(*, user: User, ticket: Ticket) -> QuerySet[Message]:

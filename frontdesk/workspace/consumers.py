@@ -2,10 +2,11 @@
 
 The server tells pages *that* something changed (ticket ids and field names,
 never content); pages re-fetch what they show through the permission-checked
-views. Groups: "inbox" (every signed-in agent) and "ticket-<id>" (pages showing
-that ticket, joined only after `access_ticket` allows it). An agent's shift state
-(working, intake paused, off) goes to "inbox" too: the team dashboard shows it to
-every agent.
+views. Groups: "inbox" (every signed-in agent), "ticket-<id>" (pages showing
+that ticket, joined only after `access_ticket` allows it) and "user-<id>" (the
+agent's own pages: `notifications.services.notify` tells them that a notification
+arrived, and the page re-fetches its bell). An agent's shift state (working,
+intake paused, off) goes to "inbox" too: the team dashboard shows it to every agent.
 """
 
 from typing import Any
@@ -17,6 +18,7 @@ from frontdesk.accounts.models import User
 from frontdesk.accounts.selectors import require_agent
 from frontdesk.core.errors import FrontdeskError
 from frontdesk.core.realtime import broadcast, remember_server_loop
+from frontdesk.notifications.services import user_group
 from frontdesk.routing.events import AgentStateChanged
 from frontdesk.tickets.events import MessageAdded, TicketChanged, TicketCreated
 from frontdesk.tickets.selectors import access_ticket
@@ -98,12 +100,14 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
         remember_server_loop()
         self.watching = set()
         await self.channel_layer.group_add(INBOX_GROUP, self.channel_name)
+        await self.channel_layer.group_add(user_group(self.agent.pk), self.channel_name)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "watching"):
             return
         await self.channel_layer.group_discard(INBOX_GROUP, self.channel_name)
+        await self.channel_layer.group_discard(user_group(self.agent.pk), self.channel_name)
         for ticket_id in self.watching:
             await self.channel_layer.group_discard(ticket_group(ticket_id), self.channel_name)
 
@@ -136,6 +140,10 @@ class WorkspaceConsumer(AsyncJsonWebsocketConsumer):
         self.watching.add(ticket_id)
         await self.channel_layer.group_add(ticket_group(ticket_id), self.channel_name)
         await self.send_json({"type": "watching", "ticket_id": ticket_id})
+
+    async def notification(self, message: dict[str, Any]) -> None:
+        """A notification for this agent was written ({"type": "notification"} to their group)."""
+        await self.send_json({"type": "notification"})
 
     async def workspace_push(self, message: dict[str, Any]) -> None:
         payload = message["payload"]

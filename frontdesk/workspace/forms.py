@@ -24,7 +24,7 @@ from frontdesk.tickets.models import (
     Ticket,
     TicketType,
 )
-from frontdesk.tickets.selectors import TicketFilters
+from frontdesk.tickets.selectors import SlaFilter, Sort, TicketFilters
 from frontdesk.tickets.services import ASSIGNABLE_ROLES
 from frontdesk.workspace.renderer import RENDERER
 
@@ -117,6 +117,11 @@ class InboxFilterForm(WorkspaceForm):
     priority = forms.ChoiceField(label=_("Priority"), required=False, choices=FixedChoices(ANY, Priority.choices))
     tag = forms.CharField(label=_("Tag"), required=False, max_length=50)
     assignee = forms.TypedChoiceField(label=_("Assignee"), required=False, coerce=int, empty_value=None)
+    sla = forms.ChoiceField(label=_("SLA"), required=False, choices=FixedChoices(ANY, SlaFilter.choices))
+    # Empty is the usual order, so that the usual inbox keeps short URLs.
+    sort = forms.ChoiceField(
+        label=_("Sort"), required=False, choices=FixedChoices([("", Sort.ACTIVITY.label), (Sort.SLA, Sort.SLA.label)])
+    )
 
     def __init__(self, data: Any, *, teams: Iterable[tuple[int, str]], agents: Iterable[tuple[int, str]]) -> None:
         """`teams` and `agents` are (id, name) pairs: the filters need no more of them."""
@@ -137,6 +142,8 @@ class InboxFilterForm(WorkspaceForm):
             tag=data.get("tag", "").strip().lower(),
             assignee=data.get("assignee"),
             q=data.get("q", ""),
+            sla=data.get("sla", ""),
+            sort=data.get("sort") or Sort.ACTIVITY,
         )
 
 

@@ -1,19 +1,22 @@
-"""The agent workspace: inbox views, the ticket page, the contact page, and routing's pages:
-the shift bar, the agents and their cards, the team dashboard.
+"""The agent workspace: inbox views, the ticket page, the contact page, the agent's
+notifications, and routing's pages: the shift bar, the agents and their cards, the team dashboard.
 
 Every view reads the same way: parse the input, `access_*` what it names, call
 one service, render. Forms that htmx submits get back the changed parts of the
 page (out-of-band swaps); without JavaScript the same forms post and redirect.
 """
 
+import base64
 import functools
 import re
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, Concatenate, ParamSpec
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -26,11 +29,15 @@ from django_htmx.middleware import HtmxDetails
 
 from frontdesk.accounts.models import EDITOR_ROLES, MANAGER_ROLES, User
 from frontdesk.accounts.selectors import access_contact, agent_list, require_agent, team_list
-from frontdesk.core.errors import FrontdeskError, NotFound, PermissionDenied
+from frontdesk.core.errors import FrontdeskError, NotFound, PermissionDenied, ValidationError
 from frontdesk.mail.selectors import failed_email_count, ticket_emails
+from frontdesk.notifications.models import Notification
+from frontdesk.notifications.selectors import notification_list
+from frontdesk.notifications.services import notifications_mark_read
 from frontdesk.routing import services as routing
 from frontdesk.routing.models import RoutingProfile
 from frontdesk.routing.selectors import access_profile, profile_list, team_dashboard
+from frontdesk.sla.selectors import ticket_clocks
 from frontdesk.tickets import services
 from frontdesk.tickets.models import TRANSITIONS, Message, Status, Ticket
 from frontdesk.tickets.selectors import (
@@ -59,8 +66,9 @@ from frontdesk.workspace.forms import (
 )
 
 PAGE_SIZE = 25
+NOTIFICATIONS_PAGE_SIZE = 50
 # The parts of the ticket page that change together; each is a template with the same name.
-TICKET_PARTS = ("header", "conversation", "properties", "history")
+TICKET_PARTS = ("header", "sla", "conversation", "properties", "history")
 # The statuses a reply can set in the same step ("Send and mark pending").
 REPLY_STATUSES = (Status.PENDING, Status.SOLVED)
 # The buttons of the shift bar.
@@ -126,10 +134,10 @@ def inbox(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         teams=team_list(user=agent).values_list("pk", "name"),
         agents=agent_list(user=agent).values_list("pk", "name"),
     )
-    page = ticket_page(
-        user=agent, filters=form.filters(view=slug), cursor=request.GET.get("cursor", ""), size=PAGE_SIZE
-    )
-    context = {"view": _view(slug), "form": form, "page": page, "cursor": request.GET.get("cursor", "")}
+    filters = form.filters(view=slug)
+    cursor = request.GET.get("cursor", "")
+    page = ticket_page(user=agent, filters=filters, cursor=cursor, size=PAGE_SIZE, now=timezone.now())
+    context = {"view": _view(slug), "form": form, "page": page, "cursor": cursor, "sort": filters.sort}
     if is_partial(request):
         return render(request, "workspace/_inbox_results.html", context)
     return render(request, "workspace/inbox.html", {**context, **_nav_context(agent, slug)})
@@ -333,11 +341,14 @@ def _ticket_page(
         **(forms or {}),
     }
     if parts and is_partial(request):
+        if "sla" in parts:
+            context["clocks"] = ticket_clocks(user=agent, ticket=ticket)
         if "conversation" in parts:
             context["messages_list"] = _conversation(agent, ticket)
         if "history" in parts:
             context["history"] = list(ticket_history(user=agent, ticket=ticket))
         return render(request, "workspace/_ticket_parts.html", {**context, "parts": parts}, status=status)
+    context["clocks"] = ticket_clocks(user=agent, ticket=ticket)
     context["messages_list"] = _conversation(agent, ticket)
     context["history"] = list(ticket_history(user=agent, ticket=ticket))
     context["other_tickets"] = requester_other_tickets(user=agent, ticket=ticket)
@@ -379,6 +390,78 @@ def contact_detail(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
         "timeline": contact_timeline(user=agent, contact=contact),
     }
     return render(request, "workspace/contact.html", context)
+
+
+# --- notifications ---------------------------------------------------------------------
+
+
+@require_GET
+@agent_view
+def notifications(request: HtmxHttpRequest) -> HttpResponse:
+    """The agent's own notifications, newest first, a page at a time; the unread ones stand out."""
+    agent = require_agent(request.user)
+    cursor = request.GET.get("cursor", "")
+    rows = list(notification_list(user=agent).filter(_before(cursor))[: NOTIFICATIONS_PAGE_SIZE + 1])
+    items = rows[:NOTIFICATIONS_PAGE_SIZE]
+    more = len(rows) > NOTIFICATIONS_PAGE_SIZE
+    context = {
+        "notifications": items,
+        "cursor": cursor,
+        "next_cursor": _notification_cursor(items[-1]) if more else None,
+        "has_unread": any(item.read_at is None for item in items),
+        **_nav_context(agent, "notifications"),
+    }
+    return render(request, "workspace/notifications.html", context)
+
+
+@require_GET
+@agent_view
+def notification_open(request: HtmxHttpRequest, notification_id: int) -> HttpResponse:
+    """Opening a notification marks it read (like an e-mail: doing it twice changes nothing)
+    and leads to its ticket, or back to the list when it names none."""
+    agent = require_agent(request.user)
+    notification = notification_list(user=agent).filter(pk=notification_id).first()
+    if notification is None:
+        raise Http404("No such notification.")
+    notifications_mark_read(user=agent, ids=[notification.pk], now=timezone.now())
+    if notification.ticket_id is None:
+        return redirect("workspace:notifications")
+    return redirect("workspace:ticket", ticket_id=notification.ticket_id)
+
+
+@require_POST
+@agent_view
+def notifications_read(request: HtmxHttpRequest) -> HttpResponse:
+    """Mark every notification of the agent read."""
+    agent = require_agent(request.user)
+    notifications_mark_read(user=agent, ids=None, now=timezone.now())
+    return redirect("workspace:notifications")
+
+
+@require_GET
+@agent_view
+def notification_bell(request: HtmxHttpRequest) -> HttpResponse:
+    """The bell with its unread count, which a page re-fetches when a push says a notification arrived."""
+    require_agent(request.user)
+    return render(request, "workspace/_bell.html")
+
+
+def _notification_cursor(notification: Notification) -> str:
+    return base64.urlsafe_b64encode(f"{notification.created_at.isoformat()}|{notification.pk}".encode()).decode()
+
+
+def _before(cursor: str) -> Q:
+    """The notifications after `cursor` in the list's order (newest first); all for no cursor."""
+    if not cursor:
+        return Q()
+    try:
+        at, pk = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        moment, number = datetime.fromisoformat(at), int(pk)
+        if moment.tzinfo is None:
+            raise ValueError("a cursor's time is aware")
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError("The cursor is not valid; start again from the first page.", field="cursor") from None
+    return Q(created_at__lt=moment) | Q(created_at=moment, pk__lt=number)
 
 
 # --- shift timer and intake ------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Template tags and filters of the workspace: how audit events, counts and labels read.
+"""Template tags and filters of the workspace: how audit events, counts, labels and SLA clocks read.
 
 The inbox and the ticket page are the pages agents load all day. Their hot spots (a
 row per ticket, a field per property) use the helpers here, which give exactly what
@@ -18,7 +18,7 @@ from django.forms.utils import ErrorList
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import dateformat, timezone
 from django.utils.formats import localize
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html, format_html_join, json_script
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 from django.utils.translation import get_language, gettext_lazy
@@ -26,8 +26,10 @@ from django.utils.translation import gettext as _
 from django_stubs_ext import StrOrPromise
 
 from frontdesk.accounts.models import User
+from frontdesk.notifications.selectors import unread_count
 from frontdesk.routing.models import AgentState, RoutingProfile
 from frontdesk.routing.selectors import own_profile
+from frontdesk.sla.models import Clock, ClockState, Metric
 from frontdesk.tickets.models import (
     BookingChannel,
     BookingStage,
@@ -40,7 +42,7 @@ from frontdesk.tickets.models import (
     TicketEvent,
     TicketType,
 )
-from frontdesk.tickets.selectors import COUNT_CAP
+from frontdesk.tickets.selectors import COUNT_CAP, DUE_SOON
 
 register = template.Library()
 
@@ -68,6 +70,8 @@ FIELD_CHOICES: dict[str, type[models.TextChoices]] = {
     "channel": Channel,
     "outcome": Outcome,
     "agent_state": AgentState,
+    "metric": Metric,
+    "clock_state": ClockState,
 }
 
 
@@ -176,9 +180,157 @@ def inbox_rows(tickets: Sequence[Ticket]) -> list[dict[str, Any]]:
                 "activity_iso": activity.isoformat(),  # what |date:'c' gives
                 "activity_title": localize(activity),  # what {{ datetime }} gives
                 "activity_ago": _ago(ticket.last_activity_at, now),
+                **_sla_badge(ticket.sla_due_at, now),
             }
         )
     return rows
+
+
+# --- SLA deadlines ----------------------------------------------------------------------
+#
+# How long until (or since) a deadline reads two ways: a badge on an inbox row ("in 42 min",
+# "5 min late") and a countdown on the ticket page ("41:59 left", "breached 12 min ago").
+# workspace.js keeps both ticking from the ISO deadline in `data-sla-due`, with the same
+# wording (`sla_texts`) and the same tones: "late" from the deadline on, "soon" in the hour
+# before it (what the inbox's "due within the hour" filter lists), "ok" before that.
+
+
+def sla_tone(due: datetime, now: datetime) -> str:
+    if due <= now:
+        return "late"
+    return "soon" if due - now <= DUE_SOON else "ok"
+
+
+def _span(seconds: int) -> str:
+    """A duration in its two largest units: "42 min", "3 h 5 min", "2 d 4 h"."""
+    minutes = seconds // 60
+    if minutes < 60:
+        return _("%(minutes)d min") % {"minutes": minutes}
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        if not minutes:
+            return _("%(hours)d h") % {"hours": hours}
+        return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+    days, hours = divmod(hours, 24)
+    if not hours:
+        return _("%(days)d d") % {"days": days}
+    return _("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
+
+
+def _seconds(span: timedelta) -> int:
+    """Whole seconds, rounded down."""
+    return int(span.total_seconds() // 1)
+
+
+def sla_badge_text(due: datetime, now: datetime) -> str:
+    """ "in 42 min" (minutes rounded up: never "in 0 min"), or "5 min late" (at least 1 min)."""
+    if due > now:
+        minutes = -((now - due) // timedelta(minutes=1))  # rounded up
+        return _("in %(time)s") % {"time": _span(minutes * 60)}
+    return _("%(time)s late") % {"time": _span(max(60, _seconds(now - due)))}
+
+
+def sla_countdown_text(due: datetime, now: datetime) -> str:
+    """ "41:59 left" to the second (rounded down), or "breached 12 min ago" (at least 1 min)."""
+    if due <= now:
+        return _("breached %(time)s ago") % {"time": _span(max(60, _seconds(now - due)))}
+    minutes, seconds = divmod(_seconds(due - now), 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    digits = f"{hours}:{minutes:02}:{seconds:02}" if hours or days else f"{minutes}:{seconds:02}"
+    if days:
+        digits = _("%(days)d d %(time)s") % {"days": days, "time": digits}
+    return _("%(time)s left") % {"time": digits}
+
+
+def _sla_badge(due: datetime | None, now: datetime) -> dict[str, str]:
+    if due is None:
+        return {"sla_due_iso": "", "sla_text": "", "sla_tone": ""}
+    return {
+        "sla_due_iso": due.isoformat(),
+        "sla_text": sla_badge_text(due, now),
+        "sla_tone": sla_tone(due, now),
+    }
+
+
+@register.simple_tag
+def sla_texts() -> SafeString:
+    """The wording of SLA times in the active language, for workspace.js (a JSON script element)."""
+    texts = {
+        "minutes": _("%(minutes)d min"),
+        "hours": _("%(hours)d h"),
+        "hoursMinutes": _("%(hours)d h %(minutes)d min"),
+        "days": _("%(days)d d"),
+        "daysHours": _("%(days)d d %(hours)d h"),
+        "in": _("in %(time)s"),
+        "late": _("%(time)s late"),
+        "left": _("%(time)s left"),
+        "daysTime": _("%(days)d d %(time)s"),
+        "breached": _("breached %(time)s ago"),
+    }
+    return json_script(texts, "sla-texts")
+
+
+STOPPED_TONES: dict[str, str] = {ClockState.BREACHED: "late", ClockState.MET: "met"}
+
+
+@register.simple_tag
+def sla_clocks(clocks: Sequence[Clock]) -> list[dict[str, Any]]:
+    """The ticket's SLA clocks as lines of the SLA panel, with every value ready to print.
+
+    A running clock counts down live (workspace.js) to its deadline: green, amber in the
+    hour before it, red once it passed. A paused clock shows the time paused so far (its
+    stored pause, and since it was computed: a paused clock is recomputed whenever its
+    ticket's status changes), a stopped one the business time it took."""
+    now = timezone.now()
+    metrics, states = _labels(Metric), _labels(ClockState)
+    lines = []
+    for clock in clocks:
+        line: dict[str, Any] = {
+            "metric": metrics.get(clock.metric, clock.metric),
+            "target": _span(clock.target_minutes * 60),
+            "state": clock.state,
+            "state_label": states.get(clock.state, clock.state),
+            "due_iso": "",
+            "text": "",
+            "tone": "",
+        }
+        if clock.stopped_at is None and clock.due_at is not None:  # running, or running late
+            line["due_iso"] = clock.due_at.isoformat()
+            line["text"] = sla_countdown_text(clock.due_at, now)
+            line["tone"] = sla_tone(clock.due_at, now)
+        elif clock.state == ClockState.PAUSED:
+            paused = clock.paused_seconds + max(0, int((now - clock.computed_at).total_seconds()))
+            line["text"] = _("paused for %(time)s, %(used)s of business time used") % {
+                "time": _span(paused),
+                "used": _span(clock.elapsed_seconds),
+            }
+            line["tone"] = "paused"
+        else:
+            line["text"] = _("%(used)s of business time") % {"used": _span(clock.elapsed_seconds)}
+            line["tone"] = STOPPED_TONES.get(clock.state, "")
+        lines.append(line)
+    return lines
+
+
+# --- notifications ----------------------------------------------------------------------
+
+UNREAD_SHOWN = 99
+
+
+@register.simple_tag
+def unread_notifications(user: User) -> str:
+    """The bell's badge: how many of the user's notifications are unread ("99+" beyond), "" for none.
+
+    Read with the signed-in user (SessionBackend), so the header costs no query of its own."""
+    if not isinstance(user, User):
+        return ""
+    count = getattr(user, "unread_notifications", None)
+    if count is None:
+        count = unread_count(user=user, cap=UNREAD_SHOWN)
+    if not count:
+        return ""
+    return f"{UNREAD_SHOWN}+" if count > UNREAD_SHOWN else str(count)
 
 
 _LABELS: dict[tuple[type[models.TextChoices], str | None], dict[str, str]] = {}

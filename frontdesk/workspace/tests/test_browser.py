@@ -3,7 +3,8 @@ intake, and the team dashboard another has open shows it.
 
 The server is uvicorn serving frontdesk.asgi:application in a subprocess, on a
 free loopback port, against its own SQLite file that this module prepares with
-`frontdesk migrate` and the services. Chromium is Debian's, driven by Playwright.
+`frontdesk migrate` and the services. Chromium is Debian's, driven by Playwright
+(the `browser` fixture, in conftest.py).
 """
 
 import os
@@ -16,16 +17,14 @@ import textwrap
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-
-from conftest import require_server
+from playwright.sync_api import Browser, Page, expect
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery"
 SELECTED = re.compile(r"\bis-selected\b")
 # For a person to look at after a run; never committed.
@@ -86,16 +85,18 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
     pytest.fail(f"the server did not answer within 30 s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
-    data = tmp_path_factory.mktemp("browser-data")
+@contextmanager
+def running_server(data: Path, setup: str) -> Iterator[tuple[str, str]]:
+    """uvicorn on a free loopback port over a fresh SQLite file in `data`, prepared by `setup`
+    (run in `frontdesk manage shell`); yields the server's URL and what `setup` printed."""
     env = {**os.environ, "FRONTDESK_DATA": str(data), "FRONTDESK_SECRET_KEY": "browser-test-key"}
     for name in ("DATABASE_URL", "REDIS_URL"):
         env.pop(name, None)  # the server gets its own SQLite file and in-memory channel layer
     cli = [sys.executable, "-m", "frontdesk.cli"]
     subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True)
-    setup = subprocess.run([*cli, "manage", "shell", "-c", SETUP], env=env, check=True, capture_output=True, text=True)
-    ticket_id = int(setup.stdout.split("TICKET=")[1].split()[0])
+    prepared = subprocess.run(
+        [*cli, "manage", "shell", "-c", setup], env=env, check=True, capture_output=True, text=True
+    )
     port = _free_port()
     log = data / "server.log"
     with log.open("wb") as output:
@@ -108,22 +109,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, process, log)
-        yield url, ticket_id
+        yield url, prepared.stdout
     finally:
         process.terminate()
         process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        require_server("Chromium", f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        yield browser
-        browser.close()
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    with running_server(tmp_path_factory.mktemp("browser-data"), SETUP) as (url, printed):
+        yield url, int(printed.split("TICKET=")[1].split()[0])
 
 
 def signed_in(browser: Browser, url: str, email: str) -> Page:

@@ -13,6 +13,7 @@ from django.test import Client
 from frontdesk.accounts.models import Role, Team, User
 from frontdesk.accounts.tests.factories import TeamFactory, UserFactory
 from frontdesk.asgi import application
+from frontdesk.notifications.services import notify
 from frontdesk.routing.services import intake_pause, shift_start
 from frontdesk.tickets.models import Ticket
 from frontdesk.tickets.services import ticket_reply, ticket_update
@@ -165,3 +166,17 @@ async def test_every_agent_hears_when_an_agent_pauses_intake(ana: User, ben: Use
         "at": NOW.isoformat(),
     }
     await dashboard.disconnect()
+
+
+async def test_a_notification_tells_only_its_recipients_pages(ana: User, ben: User, ticket: Ticket) -> None:
+    ana_page = await connected(ana)
+    ben_page = await connected(ben)
+
+    await database_sync_to_async(notify)(
+        recipients=[ana], kind="sla.breach", title="SLA breached", ticket=ticket, now=NOW
+    )
+
+    assert await ana_page.receive_json_from(timeout=2) == {"type": "notification"}
+    assert await ben_page.receive_nothing()
+    await ana_page.disconnect()
+    await ben_page.disconnect()

@@ -108,6 +108,9 @@ def test_inbox_row_shows_what_the_ticket_holds(agent: User, team: Team) -> None:
             "activity_iso": date(timezone.localtime(loaded.last_activity_at), "c"),
             "activity_title": localize(timezone.localtime(loaded.last_activity_at)),
             "activity_ago": ago(loaded.last_activity_at),
+            "sla_due_iso": "",  # no SLA policy: no deadline
+            "sla_text": "",
+            "sla_tone": "",
         }
 
     assert row == expected

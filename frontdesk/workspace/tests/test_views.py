@@ -264,9 +264,9 @@ def test_ticket_page_queries_do_not_grow_with_messages(
     for _ in range(5):
         new_ticket(team=team, requester=ticket.requester)
 
-    # session, user, ticket, tags, teams, agents, messages, attachments, e-mails in and out,
-    # history, other tickets
-    with django_assert_max_num_queries(12):
+    # session, user (with the unread notifications), ticket, tags, teams, agents, SLA clocks,
+    # messages, attachments, e-mails in and out, history, other tickets
+    with django_assert_max_num_queries(13):
         response = agent_client.get(f"/tickets/{ticket.pk}/")
 
     assert len(response.context["messages_list"]) == 11
@@ -292,10 +292,11 @@ def test_htmx_reply_returns_the_changed_parts_of_the_page(agent_client: Client, 
 
     content = response.content.decode()
     assert response.status_code == 200
-    for part in ("ticket-header", "ticket-conversation", "ticket-properties", "ticket-history", "reply-form"):
+    parts = ("ticket-header", "ticket-sla", "ticket-conversation", "ticket-properties", "ticket-history", "reply-form")
+    for part in parts:
         assert f'id="{part}"' in content
     assert 'id="note-form"' not in content  # a note being written beside the reply is kept
-    assert content.count('hx-swap-oob="true"') == 5
+    assert content.count('hx-swap-oob="true"') == 6
     assert "On our way!" in content
 
 

@@ -1,5 +1,5 @@
-/* Frontdesk agent workspace: live updates (inbox, ticket, team dashboard, shift bar),
- * collision warning, keyboard shortcuts.
+/* Frontdesk agent workspace: live updates (inbox, ticket, team dashboard, shift bar,
+ * notification bell), SLA countdowns, collision warning, keyboard shortcuts.
  *
  * The server pushes only ids and field names over /ws/workspace/; this script
  * re-fetches what the page shows through the ordinary (permission-checked)
@@ -103,6 +103,9 @@
       case "ticket.typing":
         if (message.ticket_id === ticketId) showTyping(message.agent_id, message.agent_name);
         break;
+      case "notification":
+        htmx.trigger(body, "fd:notification");
+        break;
     }
   }
 
@@ -163,6 +166,76 @@
     const elt = event.detail.elt;
     if (elt instanceof HTMLElement && elt.closest("[data-own-change]")) lastOwnChange = Date.now();
   });
+
+  // --- SLA countdowns -------------------------------------------------------------------
+  // Every element with data-sla-due (an ISO deadline) ticks here once a second, with the
+  // wording and tones of the server's first rendering (templatetags/workspace.py): an inbox
+  // badge "in 42 min" / "5 min late", a ticket's countdown "41:59 left" / "breached 12 min ago";
+  // "ok", "soon" in the last hour, "late" from the deadline on. No request is made.
+
+  const SOON_MS = 60 * 60 * 1000;
+  const slaTexts = (function () {
+    const element = document.getElementById("sla-texts");
+    return element ? JSON.parse(element.textContent) : null;
+  })();
+
+  function fill(template, values) {
+    return template.replace(/%\((\w+)\)[sd]/g, function (_, name) { return String(values[name]); });
+  }
+
+  function span(seconds) {
+    let minutes = Math.floor(seconds / 60);
+    if (minutes < 60) return fill(slaTexts.minutes, { minutes: minutes });
+    let hours = Math.floor(minutes / 60);
+    minutes %= 60;
+    if (hours < 24) {
+      return minutes ? fill(slaTexts.hoursMinutes, { hours: hours, minutes: minutes }) : fill(slaTexts.hours, { hours: hours });
+    }
+    const days = Math.floor(hours / 24);
+    hours %= 24;
+    return hours ? fill(slaTexts.daysHours, { days: days, hours: hours }) : fill(slaTexts.days, { days: days });
+  }
+
+  function two(number) {
+    return (number < 10 ? "0" : "") + number;
+  }
+
+  // `leftMs`: milliseconds until the deadline (negative after it); seconds round down, as on the server.
+  function slaText(style, leftMs) {
+    const left = Math.floor(leftMs / 1000);
+    const since = Math.floor(-leftMs / 1000);
+    if (style === "badge") {
+      if (leftMs > 0) return fill(slaTexts.in, { time: span(Math.ceil(leftMs / 60000) * 60) });
+      return fill(slaTexts.late, { time: span(Math.max(60, since)) });
+    }
+    if (leftMs <= 0) return fill(slaTexts.breached, { time: span(Math.max(60, since)) });
+    let minutes = Math.floor(left / 60);
+    const seconds = left % 60;
+    let hours = Math.floor(minutes / 60);
+    minutes %= 60;
+    const days = Math.floor(hours / 24);
+    hours %= 24;
+    let digits = hours || days ? hours + ":" + two(minutes) + ":" + two(seconds) : minutes + ":" + two(seconds);
+    if (days) digits = fill(slaTexts.daysTime, { days: days, time: digits });
+    return fill(slaTexts.left, { time: digits });
+  }
+
+  function tickSla() {
+    if (!slaTexts) return;
+    const now = Date.now();
+    document.querySelectorAll("[data-sla-due]").forEach(function (element) {
+      const due = Date.parse(element.getAttribute("data-sla-due"));
+      if (isNaN(due)) return;
+      const leftMs = due - now;
+      const tone = leftMs <= 0 ? "late" : leftMs <= SOON_MS ? "soon" : "ok";
+      const text = slaText(element.getAttribute("data-sla-style"), leftMs);
+      if (element.textContent !== text) element.textContent = text;
+      ["ok", "soon", "late"].forEach(function (name) { element.classList.toggle("sla-" + name, name === tone); });
+    });
+  }
+  tickSla();
+  setInterval(tickSla, 1000);
+  document.addEventListener("htmx:afterSettle", tickSla);
 
   // --- collision warning: "Ana is replying…" ------------------------------------------
 
