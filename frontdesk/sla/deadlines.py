@@ -20,7 +20,7 @@ instants assume that nothing changes from `now` on.
 """
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -53,7 +53,7 @@ class State(StrEnum):
 class CalendarSpec:
     """Business hours in a time zone. `hours[weekday]` (Monday 0) lists local (opens, closes)
     pairs; `closes` None is midnight at the end of the day. `holidays` are inclusive date
-    ranges on which the business is closed all day. `always_open`: 24/7, hours ignored."""
+    ranges on which the business is closed all day. `always_open`: 24/7, hours and holidays ignored."""
 
     zone: str = "UTC"
     hours: Mapping[int, Sequence[tuple[time, time | None]]] = field(default_factory=dict)
@@ -106,8 +106,8 @@ def open_periods(calendar: CalendarSpec, start: datetime) -> Iterator[tuple[date
             begin, finish = max(piece[0], start), piece[1]
             if finish <= begin:
                 continue
-            if pending is not None and pending[1] == begin:  # joins across midnight
-                pending = (pending[0], finish)
+            if pending is not None and pending[1] >= begin:  # touches (across midnight too) or overlaps
+                pending = (pending[0], max(pending[1], finish))
                 continue
             if pending is not None:
                 yield pending
@@ -208,6 +208,7 @@ class Clock:
 def clocks(policy: PolicySpec, calendar: CalendarSpec, history: History, now: datetime) -> list[Clock]:
     """Every clock of a ticket under `policy`, as they stand at `now`."""
     fractions = tuple(sorted({*(f for f in policy.warn_at if 0 < f < 1), BREACH}))
+    history = _as_of(history, now)
     stops = _stop_times(history)
     result = []
     for metric, start, end in _spans(history, stops):
@@ -222,6 +223,23 @@ def clocks(policy: PolicySpec, calendar: CalendarSpec, history: History, now: da
             continue
         result.append(_clock(metric, start, end, minutes, fractions, calendar, history, now))
     return result
+
+
+def _as_of(history: History, now: datetime) -> History:
+    """The history as it stands at `now`: what happens later (a reopening, a reply) has not happened yet."""
+    return replace(
+        history,
+        statuses=[history.statuses[0], *(change for change in history.statuses[1:] if change[0] <= now)],
+        priorities=[history.priorities[0], *(change for change in history.priorities[1:] if change[0] <= now)],
+        waits=[
+            (began, answered if answered is not None and answered <= now else None)
+            for began, answered in history.waits
+            if began <= now
+        ],
+        first_response_at=history.first_response_at
+        if history.first_response_at is not None and history.first_response_at <= now
+        else None,
+    )
 
 
 def _stop_times(history: History) -> list[datetime]:
