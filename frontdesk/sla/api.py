@@ -16,6 +16,7 @@ from frontdesk.accounts.selectors import access_organisation, team_list
 from frontdesk.api.auth import request_agent
 from frontdesk.api.schemas import ERRORS
 from frontdesk.core.errors import NotFound, ValidationError
+from frontdesk.sla.ical import MAX_ICS_BYTES
 from frontdesk.sla.models import Calendar, Contract, Holiday, Policy
 from frontdesk.sla.schemas import (
     CalendarIn,
@@ -55,7 +56,6 @@ from frontdesk.sla.services import (
 
 router = Router(tags=["sla"])
 
-MAX_ICS_BYTES = 2 * 1024 * 1024  # a country's holidays for decades fit in a few kilobytes
 NO_CONTENT = {204: None, **ERRORS}
 
 
@@ -165,7 +165,7 @@ def import_sla_holidays(request: HttpRequest, calendar_id: int, file: File[Uploa
     user = request_agent(request)
     calendar = access_calendar(user, calendar_id)
     if file.size is not None and file.size > MAX_ICS_BYTES:
-        raise ValidationError(_("The file is larger than 2 MB; that is not a list of holidays."), field="file")
+        raise ValidationError(_("The file is over 1 MB: that is not a calendar of holidays."), field="file")
     imported = holidays_import(calendar=calendar, ics=file.read(), actor=user, now=timezone.now())
     return {"imported": imported, "calendar": access_calendar(user, calendar_id)}
 

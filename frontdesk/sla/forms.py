@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from frontdesk.accounts.models import Organisation, Team
+from frontdesk.sla.ical import MAX_ICS_BYTES
 from frontdesk.sla.models import Calendar, Contract, Metric, Policy
 from frontdesk.sla.services import DEFAULT_WARN_AT, TargetInput
 from frontdesk.tickets.models import Channel, Priority
@@ -27,7 +28,6 @@ from frontdesk.workspace.forms import NONE, FixedChoices, ServiceForm
 MINUTES_PER_DAY = 24 * 60
 MAX_TARGET_MINUTES = 366 * MINUTES_PER_DAY
 INTERVALS_PER_DAY = 2
-MAX_ICS_BYTES = 1024 * 1024
 PLACEHOLDERS = ({"opens": "09:00", "closes": "13:00"}, {"opens": "15:00", "closes": "19:00"})
 _DURATION = re.compile(r"(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?")
 _TIME = re.compile(r"(\d{1,2})(?::(\d{2}))?")

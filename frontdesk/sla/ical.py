@@ -26,6 +26,9 @@ ONE_DAY = timedelta(days=1)
 SIMPLE_RULE_PARTS = frozenset({"FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST", "BYMONTH", "BYMONTHDAY"})
 
 
+MAX_ICS_BYTES = 1024 * 1024  # a country's holidays for decades fit in a few kilobytes
+
+
 @dataclass(frozen=True)
 class ParsedHoliday:
     uid: str
