@@ -376,11 +376,12 @@ def _escalate(ticket: Ticket, policy: Policy, now: datetime) -> None:
             now=now,
         )
     if policy.breach_notify_supervisors:
-        supervisors = list(User.objects.filter(role=Role.SUPERVISOR, is_active=True))
-        title = _("SLA breached on #%(id)s %(subject)s") % {"id": ticket.pk, "subject": ticket.subject}
-        notify(recipients=supervisors, kind="sla.escalation", title=title, ticket=ticket, now=now)
-        body = f"{title}\n\n{settings.BASE_URL}/tickets/{ticket.pk}/\n"
-        staff_email_queue(recipients=supervisors, subject=title, body=body, now=now)
+        for supervisor in User.objects.filter(role=Role.SUPERVISOR, is_active=True):
+            with translation.override(supervisor.language or settings.LANGUAGE_CODE):
+                title = _("SLA breached on #%(id)s %(subject)s") % {"id": ticket.pk, "subject": ticket.subject}
+            notify(recipients=[supervisor], kind="sla.escalation", title=title, ticket=ticket, now=now)
+            body = f"{title}\n\n{settings.BASE_URL}/tickets/{ticket.pk}/\n"
+            staff_email_queue(recipients=[supervisor], subject=title, body=body, now=now)
 
 
 # --- the sweep and the triggers ------------------------------------------------------------
