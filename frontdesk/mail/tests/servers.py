@@ -17,6 +17,9 @@ Fixtures (exposed by conftest.py):
 """
 
 import datetime
+import email
+import email.message
+import email.policy
 import grp
 import imaplib
 import ipaddress
@@ -451,6 +454,24 @@ class SmtpServer:
 
     def refuse(self, address: str, reply: str = "550 5.1.1 No such user") -> None:
         self.recorder.refused[address] = reply
+
+
+def parsed(data: bytes) -> email.message.EmailMessage:
+    """A received message, parsed with the modern policy."""
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(message, email.message.EmailMessage)
+    return message
+
+
+@pytest.fixture(name="smtp")
+def staff_smtp(settings: Any, smtp_server: "SmtpServer") -> "SmtpServer":
+    """Frontdesk's own mail (the FRONTDESK_EMAIL_* settings: alarms, reports) goes to the loopback server."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_server.port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.DEFAULT_FROM_EMAIL = "Frontdesk <frontdesk@hotel.example>"
+    return smtp_server
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Notifications against real servers on loopback: webhooks POSTed to a threaded HTTP server,
 staff e-mail sent to aiosmtpd, in-app notifications pushed after commit."""
 
-import email
 import hashlib
 import hmac
 import json
@@ -11,8 +10,6 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email.message import EmailMessage
-from email.policy import default
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from unittest import mock
@@ -25,7 +22,9 @@ from frontdesk.accounts.tests.factories import UserFactory
 from frontdesk.mail.tests.servers import (
     SmtpServer,
     free_port,
+    parsed,
     smtp_server,
+    staff_smtp,
     tls_certificate,
     trust_test_certificate,
 )
@@ -44,7 +43,7 @@ from frontdesk.notifications.services import (
 )
 from frontdesk.tickets.tests.factories import NOW
 
-__all__ = ["smtp_server", "tls_certificate", "trust_test_certificate"]  # the aiosmtpd fixtures
+__all__ = ["smtp_server", "staff_smtp", "tls_certificate", "trust_test_certificate"]  # the aiosmtpd fixtures
 
 SECRET = "whsec-0123456789abcdef"  # a test endpoint's signing secret
 
@@ -325,22 +324,6 @@ def test_concurrent_senders_never_send_a_delivery_twice(transactional_db: None, 
 
 
 # --- staff e-mail ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def smtp(settings: Any, smtp_server: SmtpServer) -> SmtpServer:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_server.port
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.DEFAULT_FROM_EMAIL = "Frontdesk <frontdesk@hotel.example>"
-    return smtp_server
-
-
-def parsed(data: bytes) -> EmailMessage:
-    message = email.message_from_bytes(data, policy=default)
-    assert isinstance(message, EmailMessage)
-    return message
 
 
 @pytest.mark.django_db

@@ -1,9 +1,6 @@
 """The weekly report e-mail: queued once per manager and week, sent through a real SMTP server."""
 
-import email
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
-from email.policy import default
 from typing import Any
 
 import pytest
@@ -12,7 +9,7 @@ from django.core.mail import EmailMessage as DjangoEmailMessage
 
 from frontdesk.accounts.models import Role, User
 from frontdesk.accounts.tests.factories import UserFactory
-from frontdesk.mail.tests.servers import SmtpServer, free_port
+from frontdesk.mail.tests.servers import SmtpServer, free_port, parsed
 from frontdesk.notifications import tasks as outbox_tasks
 from frontdesk.notifications.models import DeliveryStatus, StaffEmail
 from frontdesk.notifications.services import MAX_ATTEMPTS, RETRY_DELAYS
@@ -36,22 +33,6 @@ def managers() -> list[User]:
         UserFactory.create(role=Role.ADMIN, name="Alex Admin", email="alex@hotel.example"),
         UserFactory.create(role=Role.SUPERVISOR, name="Isabel", email="isabel@hotel.example", language="es"),
     ]
-
-
-@pytest.fixture
-def smtp(settings: Any, smtp_server: SmtpServer) -> SmtpServer:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_server.port
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.DEFAULT_FROM_EMAIL = "Frontdesk <reports@hotel.example>"
-    return smtp_server
-
-
-def parsed(data: bytes) -> EmailMessage:
-    message = email.message_from_bytes(data, policy=default)
-    assert isinstance(message, EmailMessage)
-    return message
 
 
 def test_monday_at_seven_queues_last_weeks_report_for_each_active_admin_and_supervisor(
@@ -106,7 +87,7 @@ def test_due_reports_are_sent_once_with_the_table_and_the_csv_attached(managers:
     assert sorted(message.rcpt_tos[0] for message in smtp.received) == ["alex@hotel.example", "isabel@hotel.example"]
     message = parsed(next(m.data for m in smtp.received if m.rcpt_tos == ["alex@hotel.example"]))
     assert message["Subject"] == "Agent report for 2026-10-05 to 2026-10-11"
-    assert message["From"] == "Frontdesk <reports@hotel.example>"
+    assert message["From"] == "Frontdesk <frontdesk@hotel.example>"
     body = message.get_body(("plain",))
     assert body is not None
     assert "Received" in body.get_content()
