@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
+from time import monotonic
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -387,19 +388,26 @@ def _escalate(ticket: Ticket, policy: Policy, now: datetime) -> None:
 # --- the sweep and the triggers ------------------------------------------------------------
 
 
-def sla_sweep(*, now: datetime, limit: int = 200) -> int:
-    """Refresh the tickets with an alarm due (at most `limit`). Returns how many alarms fired."""
-    due = list(
-        Clock.objects.filter(next_alarm_at__lte=now)
-        .order_by("next_alarm_at")
-        .values_list("ticket_id", flat=True)[:limit]
-    )
-    if not due:
-        return 0
-    policies = _policies()
-    return sum(
-        len(sla_refresh(ticket_id=ticket_id, now=now, policies=policies).fired) for ticket_id in dict.fromkeys(due)
-    )
+def sla_sweep(*, now: datetime, batch: int = 200, budget: float = 4.0) -> int:
+    """Refresh the tickets with an alarm due, `batch` at a time, until none is left or `budget` seconds
+    have passed (the next sweep goes on: a backlog after downtime drains without holding the ticker).
+    Returns how many alarms fired."""
+    started = monotonic()
+    fired = 0
+    policies: list[Policy] | None = None
+    while True:
+        due = list(
+            Clock.objects.filter(next_alarm_at__lte=now)
+            .order_by("next_alarm_at")
+            .values_list("ticket_id", flat=True)[:batch]
+        )
+        if not due:
+            return fired
+        policies = policies if policies is not None else _policies()
+        for ticket_id in dict.fromkeys(due):
+            fired += len(sla_refresh(ticket_id=ticket_id, now=now, policies=policies).fired)
+        if monotonic() - started > budget:
+            return fired
 
 
 def sla_sweep_now() -> int:

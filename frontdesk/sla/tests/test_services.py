@@ -126,3 +126,13 @@ def test_an_escalation_is_sent_to_webhooks_with_what_changed(committed: Callable
     assert delivery.event == "sla.escalation"
     assert delivery.payload["ticket"]["id"] == ticket.pk
     assert delivery.payload["changes"] == {"priority": {"from": "normal", "to": "high"}}
+
+
+def test_a_backlog_of_due_alarms_is_swept_in_batches_until_none_is_left(committed: Callable[..., Ticket]) -> None:
+    policy_with()
+    tickets = [committed() for _ in range(5)]
+
+    assert sla_sweep(now=NOW + minutes(45), batch=2) == 5
+
+    assert Alarm.objects.filter(ticket__in=tickets, permille=750).count() == 5
+    assert not Clock.objects.filter(next_alarm_at__lte=NOW + minutes(45)).exists()
