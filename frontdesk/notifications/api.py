@@ -6,12 +6,8 @@ no endpoint that names a person. A webhook's signing secret is write-only: it is
 the answer to its creation, and never again.
 """
 
-import base64
 import secrets
-from dataclasses import dataclass
-from datetime import datetime
 
-from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,12 +17,12 @@ from ninja.responses import Status as WithStatus
 from frontdesk.api.auth import request_agent
 from frontdesk.api.schemas import ERRORS
 from frontdesk.core.errors import NotFound, ValidationError
-from frontdesk.notifications.models import Notification, Webhook, WebhookDelivery
+from frontdesk.notifications.models import Webhook, WebhookDelivery
 from frontdesk.notifications.schemas import (
     DeliveryQuery,
     MarkReadIn,
     MarkReadOut,
-    NotificationPage,
+    NotificationPageOut,
     NotificationQuery,
     UnreadCountOut,
     WebhookCreatedOut,
@@ -35,8 +31,9 @@ from frontdesk.notifications.schemas import (
     WebhookOut,
 )
 from frontdesk.notifications.selectors import (
+    NotificationPage,
     access_webhook,
-    notification_list,
+    notification_page,
     unread_count,
     webhook_deliveries,
     webhook_list,
@@ -56,42 +53,11 @@ UNREAD_CAP = 99
 # --- in-app notifications ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Page:
-    items: list[Notification]
-    next_cursor: str | None
-
-
-def _encode(notification: Notification) -> str:
-    return base64.urlsafe_b64encode(f"{notification.created_at.isoformat()}|{notification.pk}".encode()).decode()
-
-
-def _after(cursor: str) -> Q:
-    """The notifications after `cursor` in (created, id) descending order."""
-    try:
-        at, pk = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        created_at, after_pk = datetime.fromisoformat(at), int(pk)
-        if created_at.tzinfo is None:
-            raise ValueError(at)
-    except ValueError:
-        raise ValidationError(_("The cursor is not valid; start again from the first page."), field="cursor") from None
-    return Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=after_pk)
-
-
-def _page(notifications: QuerySet[Notification], cursor: str, size: int) -> Page:
-    if cursor:
-        notifications = notifications.filter(_after(cursor))
-    items = list(notifications.order_by("-created_at", "-pk")[: size + 1])
-    more = len(items) > size
-    items = items[:size]
-    return Page(items=items, next_cursor=_encode(items[-1]) if more else None)
-
-
-@router.get("/me/notifications", response={200: NotificationPage, **ERRORS}, summary="My notifications")
-def list_my_notifications(request: HttpRequest, query: Query[NotificationQuery]) -> Page:
+@router.get("/me/notifications", response={200: NotificationPageOut, **ERRORS}, summary="My notifications")
+def list_my_notifications(request: HttpRequest, query: Query[NotificationQuery]) -> NotificationPage:
     """Newest first, a page at a time; `unread=true` keeps the unread ones."""
-    notifications = notification_list(user=request_agent(request), unread_only=query.unread)
-    return _page(notifications, query.cursor, query.limit)
+    user = request_agent(request)
+    return notification_page(user=user, cursor=query.cursor, size=query.limit, unread_only=query.unread)
 
 
 @router.get(

@@ -26,7 +26,7 @@ class NotificationOut(Schema):
         return notification.ticket_id
 
 
-class NotificationPage(Schema):
+class NotificationPageOut(Schema):
     items: list[NotificationOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 

@@ -6,17 +6,14 @@ one service, render. Forms that htmx submits get back the changed parts of the
 page (out-of-band swaps); without JavaScript the same forms post and redirect.
 """
 
-import base64
 import functools
 import re
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import Any, Concatenate, ParamSpec
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -29,10 +26,9 @@ from django_htmx.middleware import HtmxDetails
 
 from frontdesk.accounts.models import EDITOR_ROLES, MANAGER_ROLES, User
 from frontdesk.accounts.selectors import access_contact, agent_list, require_agent, team_list
-from frontdesk.core.errors import FrontdeskError, NotFound, PermissionDenied, ValidationError
+from frontdesk.core.errors import FrontdeskError, NotFound, PermissionDenied
 from frontdesk.mail.selectors import failed_email_count, ticket_emails
-from frontdesk.notifications.models import Notification
-from frontdesk.notifications.selectors import notification_list
+from frontdesk.notifications.selectors import notification_list, notification_page
 from frontdesk.notifications.services import notifications_mark_read
 from frontdesk.routing import services as routing
 from frontdesk.routing.models import RoutingProfile
@@ -401,14 +397,12 @@ def notifications(request: HtmxHttpRequest) -> HttpResponse:
     """The agent's own notifications, newest first, a page at a time; the unread ones stand out."""
     agent = require_agent(request.user)
     cursor = request.GET.get("cursor", "")
-    rows = list(notification_list(user=agent).filter(_before(cursor))[: NOTIFICATIONS_PAGE_SIZE + 1])
-    items = rows[:NOTIFICATIONS_PAGE_SIZE]
-    more = len(rows) > NOTIFICATIONS_PAGE_SIZE
+    page = notification_page(user=agent, cursor=cursor, size=NOTIFICATIONS_PAGE_SIZE)
     context = {
-        "notifications": items,
+        "notifications": page.items,
         "cursor": cursor,
-        "next_cursor": _notification_cursor(items[-1]) if more else None,
-        "has_unread": any(item.read_at is None for item in items),
+        "next_cursor": page.next_cursor,
+        "has_unread": any(item.read_at is None for item in page.items),
         **_nav_context(agent, "notifications"),
     }
     return render(request, "workspace/notifications.html", context)
@@ -444,24 +438,6 @@ def notification_bell(request: HtmxHttpRequest) -> HttpResponse:
     """The bell with its unread count, which a page re-fetches when a push says a notification arrived."""
     require_agent(request.user)
     return render(request, "workspace/_bell.html")
-
-
-def _notification_cursor(notification: Notification) -> str:
-    return base64.urlsafe_b64encode(f"{notification.created_at.isoformat()}|{notification.pk}".encode()).decode()
-
-
-def _before(cursor: str) -> Q:
-    """The notifications after `cursor` in the list's order (newest first); all for no cursor."""
-    if not cursor:
-        return Q()
-    try:
-        at, pk = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        moment, number = datetime.fromisoformat(at), int(pk)
-        if moment.tzinfo is None:
-            raise ValueError("a cursor's time is aware")
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationError("The cursor is not valid; start again from the first page.", field="cursor") from None
-    return Q(created_at__lt=moment) | Q(created_at=moment, pk__lt=number)
 
 
 # --- shift timer and intake ------------------------------------------------------------
