@@ -16,6 +16,27 @@ from typing import Any
 import httpx
 
 
+def database_mb() -> int:
+    """The size of the Django connection's database, in MB."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()")
+        else:
+            cursor.execute("SELECT pg_database_size(current_database())")
+        return round(cursor.fetchone()[0] / 1e6)
+
+
+def analyze() -> None:
+    """The planner's statistics, as a database in use keeps them (autovacuum on PostgreSQL; ANALYZE
+    on SQLite), also for indexes a migration added since the data set was built."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+
+
 class NotMeasured(Exception):
     """A figure that could not be measured; the message says why."""
 

@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.measure import database_mb
+
 
 def main() -> int:
     parser = argparse.ArgumentParser()
@@ -100,18 +102,10 @@ def _vacuum() -> None:
 
 
 def _sizes() -> dict[str, Any]:
-    from django.db import connection
-
     from frontdesk.tickets.models import Message, Ticket
 
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()")
-        else:
-            cursor.execute("SELECT pg_database_size(current_database())")
-        size = cursor.fetchone()[0]
     return {
-        "database_mb": round(size / 1e6),
+        "database_mb": database_mb(),
         "tickets_now": Ticket.objects.count(),
         "messages_now": Message.objects.count(),
     }

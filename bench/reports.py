@@ -22,6 +22,8 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
+from bench.measure import analyze, database_mb
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
 RESULTS = ROOT / "bench" / "results"
@@ -199,8 +201,8 @@ def child(tickets: int) -> int:
         marker.write_text(json.dumps(info, indent=1))
         log(f"Built in {info['build_seconds']:.0f} s.")
     info = json.loads(marker.read_text())
-    _vacuum()
-    result: dict[str, Any] = {"dataset": {**info, **_sizes()}}
+    analyze()
+    result: dict[str, Any] = {"dataset": {**info, "database_mb": database_mb()}}
     result.update(_time_reports())
     result["token"] = _token()
     print(json.dumps(result, default=str))
@@ -284,26 +286,6 @@ def _token() -> str:
     ApiToken.objects.filter(name="bench-reports").delete()
     _, plain = api_token_create(user=_admin(), name="bench-reports", now=timezone.now())
     return plain
-
-
-def _vacuum() -> None:
-    """The planner's statistics, as a database in use keeps them (autovacuum on PostgreSQL; ANALYZE or
-    PRAGMA optimize on SQLite), also for indexes a migration added since the data set was built."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
-
-
-def _sizes() -> dict[str, Any]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()")
-        else:
-            cursor.execute("SELECT pg_database_size(current_database())")
-        return {"database_mb": round(cursor.fetchone()[0] / 1e6)}
 
 
 # --- the data set ------------------------------------------------------------------------------

@@ -246,14 +246,6 @@ def _django() -> None:
     django.setup()
 
 
-def _analyze() -> None:
-    """Planner statistics, as autovacuum (PostgreSQL) or `PRAGMA optimize` would have them."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-
-
 def _statement(sql: str) -> str:
     words = sql.split()
     if not words:
@@ -299,7 +291,9 @@ def child_decisions(args: argparse.Namespace) -> int:
     rng = random.Random(args.seed)
     agents = build_agents(rng, args.agents, capacity=args.capacity, working=True)
     build_waiting_tickets(rng, args.tickets)
-    _analyze()
+    from bench.measure import analyze
+
+    analyze()
 
     statements = _Statements()
     profiler = cProfile.Profile() if args.profile else None

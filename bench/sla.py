@@ -31,6 +31,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from bench.measure import analyze, database_mb
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
 RESULTS = ROOT / "bench" / "results"
@@ -386,7 +388,7 @@ def child_sweep(args: argparse.Namespace) -> int:
         marker.write_text(json.dumps(info, indent=1))
         log(f"Built in {info['build_seconds']:.0f} s.")
     info = json.loads(marker.read_text())
-    _analyze()
+    analyze()
     result: dict[str, Any] = {"dataset": {**info, **_counts()}}
     built_at = datetime.fromisoformat(info["built_at"])
     result["nothing_due"] = time_quiet_sweeps(built_at, args.sweeps)
@@ -397,29 +399,13 @@ def child_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-def _analyze() -> None:
-    """The planner's statistics, as a database in use keeps them (autovacuum; ANALYZE on SQLite)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
-
-
 def _counts() -> dict[str, Any]:
-    from django.db import connection
-
     from frontdesk.sla.models import Clock
 
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()")
-        else:
-            cursor.execute("SELECT pg_database_size(current_database())")
-        size = cursor.fetchone()[0]
     return {
         "clocks": Clock.objects.count(),
         "indexed": Clock.objects.filter(next_alarm_at__isnull=False).count(),
-        "database_mb": round(size / 1e6),
+        "database_mb": database_mb(),
     }
 
 
