@@ -28,9 +28,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F
 
-from frontdesk.accounts.models import User
+from frontdesk.accounts.models import Role, User
 from frontdesk.core.errors import NotFound, ValidationError
 from frontdesk.core.realtime import broadcast
+from frontdesk.core.services import require_role
 from frontdesk.notifications.models import DeliveryStatus, Notification, StaffEmail, Webhook, WebhookDelivery
 from frontdesk.tickets.models import Ticket
 
@@ -155,6 +156,10 @@ def _permanent_smtp(error: Exception) -> bool:
 # --- webhooks ----------------------------------------------------------------------
 
 
+def _require_admin(actor: User) -> None:
+    require_role(actor, (Role.ADMIN,), "manage webhooks")
+
+
 def webhook_save(
     *,
     webhook: Webhook | None = None,
@@ -167,10 +172,7 @@ def webhook_save(
     now: datetime,
 ) -> Webhook:
     """Create or change a webhook endpoint (admins only)."""
-    from frontdesk.accounts.models import Role
-    from frontdesk.core.services import require_role
-
-    require_role(actor, (Role.ADMIN,), "manage webhooks")
+    _require_admin(actor)
     if not url.startswith(("http://", "https://")):
         raise ValidationError("A webhook URL starts with http:// or https://.", field="url")
     if len(secret) < 16:
@@ -185,10 +187,7 @@ def webhook_save(
 
 
 def webhook_delete(*, webhook_id: int, actor: User) -> None:
-    from frontdesk.accounts.models import Role
-    from frontdesk.core.services import require_role
-
-    require_role(actor, (Role.ADMIN,), "manage webhooks")
+    _require_admin(actor)
     if not Webhook.objects.filter(pk=webhook_id).delete()[0]:
         raise NotFound(f"Webhook {webhook_id} does not exist.")
 
@@ -261,10 +260,7 @@ def webhook_deliveries_send_due(*, now: datetime, limit: int = 50) -> int:
 
 def webhook_delivery_retry(*, delivery_id: int, actor: User, now: datetime) -> WebhookDelivery:
     """An admin sends a failed delivery again."""
-    from frontdesk.accounts.models import Role
-    from frontdesk.core.services import require_role
-
-    require_role(actor, (Role.ADMIN,), "manage webhooks")
+    _require_admin(actor)
     delivery = WebhookDelivery.objects.filter(pk=delivery_id).first()
     if delivery is None:
         raise NotFound(f"Delivery {delivery_id} does not exist.")

@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from frontdesk.accounts.models import MANAGER_ROLES, User
+from frontdesk.accounts.models import EDITOR_ROLES, MANAGER_ROLES, User
 from frontdesk.accounts.selectors import require_agent
 from frontdesk.core.errors import NotFound, PermissionDenied
 from frontdesk.sla.models import Alarm, Calendar, Clock, Contract, Policy
@@ -11,7 +11,7 @@ from frontdesk.tickets.selectors import access_ticket
 
 
 def require_sla_manager(user: object) -> User:
-    """SLA configuration is for supervisors and admins; agents may read it (to know their targets)."""
+    """Changing the SLA configuration is for supervisors and admins."""
     agent = require_agent(user)
     if agent.role not in MANAGER_ROLES:
         raise PermissionDenied("Only supervisors and admins may change SLA policies, calendars and contracts.")
@@ -22,6 +22,14 @@ def _visible(user: User, ticket: Ticket | int) -> Ticket:
     """A ticket the user may see: an id is checked; a Ticket comes from access_ticket already."""
     require_agent(user)
     return access_ticket(user, ticket) if isinstance(ticket, int) else ticket
+
+
+def require_sla_reader(user: object) -> User:
+    """Agents, supervisors and admins may read the SLA configuration (to know their targets); light agents may not."""
+    agent = require_agent(user)
+    if agent.role not in EDITOR_ROLES:
+        raise PermissionDenied("Your role may not see the SLA settings.")
+    return agent
 
 
 def ticket_clocks(*, user: User, ticket: Ticket | int) -> list[Clock]:
@@ -39,7 +47,7 @@ def ticket_alarms(*, user: User, ticket: Ticket | int) -> QuerySet[Alarm]:
 
 
 def calendar_list(*, user: User) -> QuerySet[Calendar]:
-    require_agent(user)
+    require_sla_reader(user)
     return Calendar.objects.prefetch_related("holidays")
 
 
@@ -51,7 +59,7 @@ def access_calendar(user: User, calendar_id: int) -> Calendar:
 
 
 def policy_list(*, user: User) -> QuerySet[Policy]:
-    require_agent(user)
+    require_sla_reader(user)
     return Policy.objects.select_related("calendar", "breach_team").prefetch_related("targets")
 
 
@@ -63,7 +71,7 @@ def access_policy(user: User, policy_id: int) -> Policy:
 
 
 def contract_list(*, user: User, organisation: int | None = None) -> QuerySet[Contract]:
-    require_agent(user)
+    require_sla_reader(user)
     contracts = Contract.objects.select_related("organisation", "policy")
     return contracts.filter(organisation_id=organisation) if organisation is not None else contracts
 

@@ -34,7 +34,17 @@ from frontdesk.core.errors import Conflict, ValidationError
 from frontdesk.core.services import require_role
 from frontdesk.notifications.services import notify, staff_email_queue, webhooks_queue
 from frontdesk.sla import deadlines
-from frontdesk.sla.models import Alarm, AlarmLevel, Calendar, Clock, Contract, Holiday, Policy, PolicyTarget
+from frontdesk.sla.models import (
+    Alarm,
+    AlarmLevel,
+    Calendar,
+    Clock,
+    Contract,
+    Holiday,
+    Metric,
+    Policy,
+    PolicyTarget,
+)
 from frontdesk.tickets.events import MessageAdded, TicketChanged, TicketCreated
 from frontdesk.tickets.models import Channel, Message, Priority, Ticket, TicketEvent
 from frontdesk.tickets.services import normalise_tags, ticket_set_sla_due, ticket_update
@@ -273,19 +283,13 @@ def _announce(ticket: Ticket, policy: Policy, clock: deadlines.Clock, alarm: Ala
         "policy": policy,
         "url": f"{settings.BASE_URL}/tickets/{ticket.pk}/",
     }
-    in_app = [ticket.assignee] if ticket.assignee is not None else [lead] if lead is not None else []
-    for user in in_app:
-        with translation.override(user.language or settings.LANGUAGE_CODE):
-            notify(
-                recipients=[user],
-                kind=f"sla.{alarm.level}",
-                title=_alarm_title(ticket, metric, alarm),
-                body=render_to_string("sla/alarm.txt", context),
-                ticket=ticket,
-                now=now,
-            )
+    in_app = ticket.assignee or lead
+    if in_app is not None:
+        title, body = _alarm_words(in_app, ticket, metric, alarm, context)
+        notify(recipients=[in_app], kind=f"sla.{alarm.level}", title=title, body=body, ticket=ticket, now=now)
     if lead is not None:
-        _email([lead], ticket, metric, alarm, context, now)
+        title, body = _alarm_words(lead, ticket, metric, alarm, context)
+        staff_email_queue(recipients=[lead], subject=title, body=body, now=now)
     webhooks_queue(
         event=f"sla.{alarm.level}",
         payload={
@@ -318,8 +322,6 @@ def _webhook_subject(ticket: Ticket, policy: Policy) -> dict[str, object]:
 
 
 def _alarm_title(ticket: Ticket, metric: str, alarm: Alarm) -> str:
-    from frontdesk.sla.models import Metric
-
     label = Metric(metric).label
     if alarm.level == AlarmLevel.BREACH:
         return _("SLA breached: %(metric)s on #%(id)s %(subject)s") % {
@@ -335,17 +337,10 @@ def _alarm_title(ticket: Ticket, metric: str, alarm: Alarm) -> str:
     }
 
 
-def _email(
-    recipients: list[User], ticket: Ticket, metric: str, alarm: Alarm, context: dict[str, object], now: datetime
-) -> None:
-    for user in recipients:
-        with translation.override(user.language or settings.LANGUAGE_CODE):
-            staff_email_queue(
-                recipients=[user],
-                subject=_alarm_title(ticket, metric, alarm),
-                body=render_to_string("sla/alarm.txt", context),
-                now=now,
-            )
+def _alarm_words(user: User, ticket: Ticket, metric: str, alarm: Alarm, context: dict[str, object]) -> tuple[str, str]:
+    """The alarm's title and text in the recipient's language."""
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        return _alarm_title(ticket, metric, alarm), render_to_string("sla/alarm.txt", context)
 
 
 def _escalate(ticket: Ticket, policy: Policy, now: datetime) -> None:

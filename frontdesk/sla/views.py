@@ -6,7 +6,7 @@ view parses its input, asks one selector or service, and renders; a service's re
 shown on the form, and a successful change redirects with a message.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,9 +21,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_stubs_ext import StrOrPromise
 
-from frontdesk.accounts.models import EDITOR_ROLES, MANAGER_ROLES, User
-from frontdesk.accounts.selectors import organisation_list, require_agent, team_list
-from frontdesk.core.errors import Conflict, PermissionDenied
+from frontdesk.accounts.models import MANAGER_ROLES, User
+from frontdesk.accounts.selectors import organisation_list, team_list
+from frontdesk.core.errors import Conflict
 from frontdesk.sla import services
 from frontdesk.sla.forms import (
     CalendarForm,
@@ -43,21 +43,46 @@ from frontdesk.sla.selectors import (
     contract_list,
     policy_list,
     require_sla_manager,
+    require_sla_reader,
 )
 from frontdesk.tickets.models import Channel, Priority
 from frontdesk.workspace.views import HtmxHttpRequest, agent_view
 
 
-def _reader(user: object) -> User:
-    """Agents, supervisors and admins may read the SLA settings; light agents may not."""
-    agent = require_agent(user)
-    if agent.role not in EDITOR_ROLES:
-        raise PermissionDenied(_("Your role may not see the SLA settings."))
-    return agent
+def _editor(request: HtmxHttpRequest, *, new: bool) -> User:
+    """Anyone who may read the settings looks at an existing one's form (read-only for agents); only
+    managers open a new one or post."""
+    if new or request.method == "POST":
+        return require_sla_manager(request.user)
+    return require_sla_reader(request.user)
 
 
 def _status(form: Any) -> int:
     return form.error_status if form.errors else 200
+
+
+def _confirm_delete(
+    request: HtmxHttpRequest,
+    *,
+    name: str,
+    delete: Callable[[], object],
+    title: str,
+    explanation: str,
+    deleted: str,
+    edit: str,
+    section: str,
+) -> HttpResponse:
+    """GET: the confirmation page. POST: delete, or come back to the form with the service's refusal."""
+    if request.method == "POST":
+        try:
+            delete()
+        except Conflict as error:
+            messages.error(request, error.message)
+            return redirect(edit)
+        messages.success(request, deleted % {"name": name})
+        return redirect(f"sla:{section}")
+    context = {"title": title % {"name": name}, "explanation": explanation, "cancel": edit, "section": section}
+    return render(request, "sla/confirm_delete.html", context)
 
 
 # --- policies ------------------------------------------------------------------------------
@@ -118,7 +143,7 @@ def _policy_form(request: HtmxHttpRequest, user: User, policy: Policy | None) ->
 @require_GET
 @agent_view
 def policies(request: HtmxHttpRequest) -> HttpResponse:
-    user = _reader(request.user)
+    user = require_sla_reader(request.user)
     context = {
         "rows": _policy_rows(user, list(policy_list(user=user))),
         "can_manage": user.role in MANAGER_ROLES,
@@ -129,29 +154,18 @@ def policies(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @agent_view
-def policy_create(request: HtmxHttpRequest) -> HttpResponse:
-    user = require_sla_manager(request.user)
-    form = _policy_form(request, user, None)
-    if form.is_bound and form.is_valid():
-        with form.service_errors():
-            policy = services.policy_save(actor=user, now=timezone.now(), **form.policy_arguments())
-            messages.success(request, _("The policy %(name)s is created.") % {"name": policy.name})
-            return redirect("sla:policies")
-    return render(request, "sla/policy_form.html", {"form": form, "section": "policies"}, status=_status(form))
-
-
-@require_http_methods(["GET", "POST"])
-@agent_view
-def policy_edit(request: HtmxHttpRequest, policy_id: int) -> HttpResponse:
-    user = _reader(request.user) if request.method == "GET" else require_sla_manager(request.user)
-    policy = access_policy(user, policy_id)
+def policy_form(request: HtmxHttpRequest, policy_id: int | None = None) -> HttpResponse:
+    """A new policy (`policy_id` None) or an existing one: agents see it read-only."""
+    user = _editor(request, new=policy_id is None)
+    policy = access_policy(user, policy_id) if policy_id is not None else None
     form = _policy_form(request, user, policy)
     if form.is_bound and form.is_valid():
         with form.service_errors():
-            services.policy_save(policy=policy, actor=user, now=timezone.now(), **form.policy_arguments())
-            messages.success(request, _("The policy %(name)s is saved.") % {"name": policy.name})
+            saved = services.policy_save(policy=policy, actor=user, now=timezone.now(), **form.policy_arguments())
+            done = _("The policy %(name)s is created.") if policy is None else _("The policy %(name)s is saved.")
+            messages.success(request, done % {"name": saved.name})
             return redirect("sla:policies")
-        policy = access_policy(user, policy_id)  # as stored: the refused change may have touched the object
+        policy = access_policy(user, policy_id) if policy_id is not None else None  # as stored
     context = {"form": form, "policy": policy, "section": "policies"}
     return render(request, "sla/policy_form.html", context, status=_status(form))
 
@@ -161,23 +175,16 @@ def policy_edit(request: HtmxHttpRequest, policy_id: int) -> HttpResponse:
 def policy_delete(request: HtmxHttpRequest, policy_id: int) -> HttpResponse:
     user = require_sla_manager(request.user)
     policy = access_policy(user, policy_id)
-    if request.method == "POST":
-        try:
-            services.policy_delete(policy=policy, actor=user)
-        except Conflict as error:
-            messages.error(request, error.message)
-            return redirect("sla:policy_edit", policy_id)
-        messages.success(request, _("The policy %(name)s is deleted.") % {"name": policy.name})
-        return redirect("sla:policies")
-    context = {
-        "title": _("Delete the policy %(name)s?") % {"name": policy.name},
-        "explanation": _(
-            "Tickets it applies to get the next matching policy, or none; their clocks are computed again."
-        ),
-        "cancel": reverse("sla:policy_edit", args=[policy_id]),
-        "section": "policies",
-    }
-    return render(request, "sla/confirm_delete.html", context)
+    return _confirm_delete(
+        request,
+        name=policy.name,
+        delete=lambda: services.policy_delete(policy=policy, actor=user),
+        title=_("Delete the policy %(name)s?"),
+        explanation=_("Tickets it applies to get the next matching policy, or none; their clocks are computed again."),
+        deleted=_("The policy %(name)s is deleted."),
+        edit=reverse("sla:policy_edit", args=[policy_id]),
+        section="policies",
+    )
 
 
 # --- calendars ------------------------------------------------------------------------------
@@ -229,7 +236,7 @@ def _calendar_page(
 @require_GET
 @agent_view
 def calendars(request: HtmxHttpRequest) -> HttpResponse:
-    user = _reader(request.user)
+    user = require_sla_reader(request.user)
     rows = [(calendar, hours_summary(calendar)) for calendar in calendar_list(user=user)]
     context = {"rows": rows, "can_manage": user.role in MANAGER_ROLES, "section": "calendars"}
     return render(request, "sla/calendars.html", context)
@@ -237,31 +244,23 @@ def calendars(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @agent_view
-def calendar_create(request: HtmxHttpRequest) -> HttpResponse:
-    user = require_sla_manager(request.user)
-    form = CalendarForm(request.POST or None, calendar=None)
-    if form.is_bound and form.is_valid():
-        with form.service_errors():
-            calendar = services.calendar_save(actor=user, now=timezone.now(), **form.calendar_arguments())
-            messages.success(
-                request, _("The calendar %(name)s is created. Add its holidays here.") % {"name": calendar.name}
-            )
-            return redirect("sla:calendar_edit", calendar.pk)
-    return _calendar_page(request, user, None, form=form, status=_status(form))
-
-
-@require_http_methods(["GET", "POST"])
-@agent_view
-def calendar_edit(request: HtmxHttpRequest, calendar_id: int) -> HttpResponse:
-    user = _reader(request.user) if request.method == "GET" else require_sla_manager(request.user)
-    calendar = access_calendar(user, calendar_id)
+def calendar_form(request: HtmxHttpRequest, calendar_id: int | None = None) -> HttpResponse:
+    """A new calendar (then its page, to add holidays) or an existing one: agents see it read-only."""
+    user = _editor(request, new=calendar_id is None)
+    calendar = access_calendar(user, calendar_id) if calendar_id is not None else None
     form = CalendarForm(request.POST or None, calendar=calendar)
     if form.is_bound and form.is_valid():
         with form.service_errors():
-            services.calendar_save(calendar=calendar, actor=user, now=timezone.now(), **form.calendar_arguments())
-            messages.success(request, _("The calendar %(name)s is saved.") % {"name": calendar.name})
+            saved = services.calendar_save(
+                calendar=calendar, actor=user, now=timezone.now(), **form.calendar_arguments()
+            )
+            if calendar is None:
+                done = _("The calendar %(name)s is created. Add its holidays here.")
+                messages.success(request, done % {"name": saved.name})
+                return redirect("sla:calendar_edit", saved.pk)
+            messages.success(request, _("The calendar %(name)s is saved.") % {"name": saved.name})
             return redirect("sla:calendars")
-        calendar = access_calendar(user, calendar_id)
+        calendar = access_calendar(user, calendar_id) if calendar_id is not None else None  # as stored
     return _calendar_page(request, user, calendar, form=form, status=_status(form))
 
 
@@ -270,21 +269,16 @@ def calendar_edit(request: HtmxHttpRequest, calendar_id: int) -> HttpResponse:
 def calendar_delete(request: HtmxHttpRequest, calendar_id: int) -> HttpResponse:
     user = require_sla_manager(request.user)
     calendar = access_calendar(user, calendar_id)
-    if request.method == "POST":
-        try:
-            services.calendar_delete(calendar=calendar, actor=user)
-        except Conflict as error:
-            messages.error(request, error.message)
-            return redirect("sla:calendar_edit", calendar_id)
-        messages.success(request, _("The calendar %(name)s is deleted.") % {"name": calendar.name})
-        return redirect("sla:calendars")
-    context = {
-        "title": _("Delete the calendar %(name)s?") % {"name": calendar.name},
-        "explanation": _("Its business hours and holidays are deleted with it."),
-        "cancel": reverse("sla:calendar_edit", args=[calendar_id]),
-        "section": "calendars",
-    }
-    return render(request, "sla/confirm_delete.html", context)
+    return _confirm_delete(
+        request,
+        name=calendar.name,
+        delete=lambda: services.calendar_delete(calendar=calendar, actor=user),
+        title=_("Delete the calendar %(name)s?"),
+        explanation=_("Its business hours and holidays are deleted with it."),
+        deleted=_("The calendar %(name)s is deleted."),
+        edit=reverse("sla:calendar_edit", args=[calendar_id]),
+        section="calendars",
+    )
 
 
 @require_POST
@@ -352,7 +346,7 @@ def _contract_form(request: HtmxHttpRequest, user: User, contract: Contract | No
 @require_GET
 @agent_view
 def contracts(request: HtmxHttpRequest) -> HttpResponse:
-    user = _reader(request.user)
+    user = require_sla_reader(request.user)
     today = timezone.localdate()
     rows = [
         (contract, contract.starts_on <= today and (contract.ends_on is None or contract.ends_on >= today))
@@ -364,29 +358,20 @@ def contracts(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @agent_view
-def contract_create(request: HtmxHttpRequest) -> HttpResponse:
-    user = require_sla_manager(request.user)
-    form = _contract_form(request, user, None)
-    if form.is_bound and form.is_valid():
-        with form.service_errors():
-            contract = services.contract_save(actor=user, now=timezone.now(), **form.contract_arguments())
-            messages.success(request, _("The contract %(name)s is created.") % {"name": contract.name})
-            return redirect("sla:contracts")
-    return render(request, "sla/contract_form.html", {"form": form, "section": "contracts"}, status=_status(form))
-
-
-@require_http_methods(["GET", "POST"])
-@agent_view
-def contract_edit(request: HtmxHttpRequest, contract_id: int) -> HttpResponse:
-    user = _reader(request.user) if request.method == "GET" else require_sla_manager(request.user)
-    contract = access_contract(user, contract_id)
+def contract_form(request: HtmxHttpRequest, contract_id: int | None = None) -> HttpResponse:
+    """A new contract (`contract_id` None) or an existing one: agents see it read-only."""
+    user = _editor(request, new=contract_id is None)
+    contract = access_contract(user, contract_id) if contract_id is not None else None
     form = _contract_form(request, user, contract)
     if form.is_bound and form.is_valid():
         with form.service_errors():
-            services.contract_save(contract=contract, actor=user, now=timezone.now(), **form.contract_arguments())
-            messages.success(request, _("The contract %(name)s is saved.") % {"name": contract.name})
+            saved = services.contract_save(
+                contract=contract, actor=user, now=timezone.now(), **form.contract_arguments()
+            )
+            done = _("The contract %(name)s is created.") if contract is None else _("The contract %(name)s is saved.")
+            messages.success(request, done % {"name": saved.name})
             return redirect("sla:contracts")
-        contract = access_contract(user, contract_id)
+        contract = access_contract(user, contract_id) if contract_id is not None else None  # as stored
     context = {"form": form, "contract": contract, "section": "contracts"}
     return render(request, "sla/contract_form.html", context, status=_status(form))
 
@@ -396,14 +381,13 @@ def contract_edit(request: HtmxHttpRequest, contract_id: int) -> HttpResponse:
 def contract_delete(request: HtmxHttpRequest, contract_id: int) -> HttpResponse:
     user = require_sla_manager(request.user)
     contract = access_contract(user, contract_id)
-    if request.method == "POST":
-        services.contract_delete(contract=contract, actor=user)
-        messages.success(request, _("The contract %(name)s is deleted.") % {"name": contract.name})
-        return redirect("sla:contracts")
-    context = {
-        "title": _("Delete the contract %(name)s?") % {"name": contract.name},
-        "explanation": _("The organisation's tickets get the policy whose conditions they match, if any."),
-        "cancel": reverse("sla:contract_edit", args=[contract_id]),
-        "section": "contracts",
-    }
-    return render(request, "sla/confirm_delete.html", context)
+    return _confirm_delete(
+        request,
+        name=contract.name,
+        delete=lambda: services.contract_delete(contract=contract, actor=user),
+        title=_("Delete the contract %(name)s?"),
+        explanation=_("The organisation's tickets get the policy whose conditions they match, if any."),
+        deleted=_("The contract %(name)s is deleted."),
+        edit=reverse("sla:contract_edit", args=[contract_id]),
+        section="contracts",
+    )
