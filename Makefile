@@ -45,9 +45,11 @@ format: install  ## format and autofix
 messages: install  ## update and compile the translations (en, es, lt)
 	cd frontdesk && $(UV) run django-admin makemessages -l es -l lt --no-obsolete && $(UV) run django-admin compilemessages
 
-bench: install  ## performance figures (see bench/README.md; BENCH_ARGS="--tickets 1000000", BENCH_MAIL_ARGS="--db both", BENCH_REPORTS_ARGS="--db both", BENCH_SLA_ARGS="--db sqlite")
+bench: install  ## performance figures (see bench/README.md; BENCH_ARGS="--tickets 1000000", BENCH_MAIL_ARGS="--db both", BENCH_REPORTS_ARGS="--db both", BENCH_SLA_ARGS="--db sqlite", BENCH_SURVEYS_ARGS="--db both", BENCH_KB_ARGS="--db both")
 	$(UV) run python -m bench $(BENCH_ARGS)
 	$(UV) run python -m bench.mail $(BENCH_MAIL_ARGS)
 	$(UV) run python -m bench.reports $(BENCH_REPORTS_ARGS)
 	$(UV) run python -m bench.routing $(BENCH_ROUTING_ARGS)
 	$(UV) run python -m bench.sla $(BENCH_SLA_ARGS)
+	$(UV) run python -m bench.surveys $(BENCH_SURVEYS_ARGS)
+	$(UV) run python -m bench.kb $(BENCH_KB_ARGS)

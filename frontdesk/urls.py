@@ -20,6 +20,9 @@ urlpatterns = [
     path("settings/", include("frontdesk.sla.urls")),
     path("settings/", include("frontdesk.notifications.urls")),
     path("reports/", include("frontdesk.reports.urls")),
+    path("", include("frontdesk.surveys.urls")),
+    path("kb/", include("frontdesk.kb.urls")),
+    path("", include("frontdesk.portal.urls")),
     path("", include("frontdesk.workspace.urls")),
 ]
 

@@ -26,6 +26,7 @@ from frontdesk.accounts.schemas import (
     OrganisationIn,
     OrganisationOut,
     OrganisationPage,
+    OrganisationPatch,
     TeamIn,
     TeamOut,
 )
@@ -43,6 +44,7 @@ from frontdesk.accounts.services import (
     contact_merge,
     contact_update,
     organisation_create,
+    organisation_update,
     team_create,
     user_create,
 )
@@ -154,7 +156,7 @@ def merge_contact(request: HttpRequest, contact_id: int, payload: ContactMergeIn
 )
 def list_organisations(request: HttpRequest, query: Query[NameListQuery]) -> NamePage[Organisation]:
     """Organisations by name; `q` matches words of the name."""
-    organisations = organisation_list(user=request_agent(request), query=query.q)
+    organisations = organisation_list(user=request_agent(request), query=query.q).select_related("owner")
     return paginate_by_name(organisations, cursor=query.cursor, size=query.limit)
 
 
@@ -178,6 +180,23 @@ def create_organisation(request: HttpRequest, payload: OrganisationIn) -> WithSt
 )
 def get_organisation(request: HttpRequest, organisation_id: int) -> Organisation:
     return access_organisation(request_agent(request), organisation_id)
+
+
+@router.patch(
+    "/organisations/{organisation_id}",
+    response={200: OrganisationOut, **ERRORS},
+    summary="Change an organisation's region, owner or key-account flag (supervisors and admins)",
+    tags=["organisations"],
+)
+def update_organisation(request: HttpRequest, organisation_id: int, payload: OrganisationPatch) -> Organisation:
+    """Only the fields sent change. The owner is an active agent (not a light agent): follow-ups of
+    the account's unhappy survey answers go to them when the ticket's team names no one."""
+    user = request_agent(request)
+    organisation = access_organisation(user, organisation_id)
+    changes: dict[str, Any] = payload.model_dump(exclude_unset=True)
+    if changes.get("owner") is not None:
+        changes["owner"] = _agents(user, [changes["owner"]], "owner")[0]
+    return organisation_update(organisation=organisation, actor=user, **changes)
 
 
 # --- agents and teams ----------------------------------------------------------------

@@ -75,6 +75,10 @@ class Organisation(models.Model):
     domain = models.CharField(_("e-mail domain"), max_length=200, blank=True)
     region = models.CharField(_("region"), max_length=100, blank=True)
     owner = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # A key account: "merely satisfied" survey answers from it are followed up too (FB4).
+    key_account = models.BooleanField(_("key account"), default=False)
+    # Its contacts see each other's tickets in the customer portal (CH5).
+    portal_shared = models.BooleanField(_("members see each other's tickets in the portal"), default=False)
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

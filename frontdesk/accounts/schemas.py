@@ -87,6 +87,10 @@ class OrganisationOut(Schema):
     name: str
     domain: str
     region: str
+    owner: AgentRef | None = Field(
+        description="The account owner: their team follows up the account's unhappy answers."
+    )
+    key_account: bool = Field(description="Merely satisfied survey answers from a key account are followed up too.")
     created_at: datetime
 
 
@@ -94,6 +98,21 @@ class OrganisationIn(Input):
     name: str = Field(max_length=200)
     domain: str = Field("", max_length=200, description="E-mail domain: new contacts writing from it join.")
     region: str = Field("", max_length=100)
+
+
+class OrganisationPatch(Input):
+    """Only the fields sent change; `owner: null` leaves the account without an owner."""
+
+    region: str | None = Field(None, max_length=100)
+    owner: Id | None = Field(None, description="Agent id of the account owner.")
+    key_account: bool | None = None
+
+    @field_validator("region", "key_account")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("this field cannot be null; leave it out to keep its value")
+        return value
 
 
 class OrganisationPage(Schema):

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from frontdesk.accounts.events import ContactMerged
 from frontdesk.accounts.models import (
     EDITOR_ROLES,
+    MANAGER_ROLES,
     ApiToken,
     Contact,
     ContactIdentity,
@@ -103,6 +104,32 @@ def organisation_create(
     if Organisation.objects.filter(name=name.strip()).exists():
         raise Conflict(f"An organisation named “{name}” already exists.", field="name")
     return Organisation.objects.create(name=name.strip(), domain=domain.lower().strip(), region=region, owner=owner)
+
+
+def organisation_update(
+    *,
+    organisation: Organisation,
+    actor: User | None,
+    region: str | Unset = UNSET,
+    owner: User | Unset | None = UNSET,
+    key_account: bool | Unset = UNSET,
+) -> Organisation:
+    """Change an organisation's region, account owner or key-account flag (supervisors and admins)."""
+    require_role(actor, MANAGER_ROLES, "change organisations")
+    fields = []
+    if not isinstance(region, Unset):
+        organisation.region = region.strip()[:100]
+        fields.append("region")
+    if not isinstance(owner, Unset):
+        if owner is not None and (not owner.is_active or owner.role == Role.LIGHT_AGENT):
+            raise ValidationError("An account owner is an active agent.", field="owner")
+        organisation.owner = owner
+        fields.append("owner")
+    if not isinstance(key_account, Unset):
+        organisation.key_account = key_account
+        fields.append("key_account")
+    organisation.save(update_fields=fields)
+    return organisation
 
 
 def contact_create(

@@ -17,11 +17,14 @@ from ninja.operation import Operation
 from frontdesk.accounts.api import router as accounts_router
 from frontdesk.api.auth import BearerToken, WorkspaceSession
 from frontdesk.core.errors import FrontdeskError
+from frontdesk.kb.api import router as kb_router
 from frontdesk.mail.api import router as mail_router
 from frontdesk.notifications.api import router as notifications_router
+from frontdesk.portal.api import router as portal_router
 from frontdesk.reports.api import router as reports_router
 from frontdesk.routing.api import router as routing_router
 from frontdesk.sla.api import router as sla_router
+from frontdesk.surveys.api import router as surveys_router
 from frontdesk.tickets.api import router as tickets_router
 
 logger = logging.getLogger("frontdesk.api")
@@ -73,6 +76,9 @@ api.add_router("", routing_router)
 api.add_router("", reports_router)
 api.add_router("", sla_router)
 api.add_router("", notifications_router)
+api.add_router("", surveys_router)
+api.add_router("", kb_router)
+api.add_router("", portal_router)
 
 
 def error_response(

@@ -27,9 +27,20 @@ from frontdesk.accounts.services import (
     team_create,
     user_create,
 )
+from frontdesk.notifications.models import Notification, StaffEmail
 from frontdesk.routing.models import IntervalKind, WorkInterval
 from frontdesk.routing.services import routing_profile_update
 from frontdesk.sla.services import TargetInput, calendar_save, contract_save, holiday_add, policy_save
+from frontdesk.surveys.models import FollowUp, Invitation, InvitationStatus, Survey, SurveyKind, Topic, Trigger
+from frontdesk.surveys.services import (
+    QuestionInput,
+    answers_record,
+    followup_close,
+    invitation_schedule,
+    language_for,
+    programme_update,
+    survey_save,
+)
 from frontdesk.tickets.models import BookingChannel, BookingStage, Channel, Outcome, Status, Ticket
 from frontdesk.tickets.services import (
     ticket_add_customer_message,
@@ -399,6 +410,7 @@ def demo_load(*, tickets: int, seed: int, now: datetime) -> DemoLoad:
     _merge_duplicate_contacts(rng, guests, agents["isabel"], now)
     _load_shifts(productivity, agents, now)
     _load_sla(agents["admin"], teams, organisations, now)
+    _load_surveys(random.Random(f"{seed}:surveys"), agents["admin"], teams, organisations, now)
     return DemoLoad(admin_email=ADMIN_EMAIL, admin_password=password, tickets=tickets)
 
 
@@ -495,6 +507,133 @@ def _load_sla(admin: User, teams: dict[str, Team], organisations: list[Organisat
             actor=admin,
             now=now,
         )
+
+
+# Survey comments by language, each with the CSAT it comes with.
+SURVEY_COMMENTS = {
+    "en": [
+        (5, "Emma answered within minutes and fixed the booking. Great service!"),
+        (5, "Very friendly staff, the check-in instructions were clear."),
+        (4, "Good help, but it would be nice if you could add the door code to the booking e-mail."),
+        (2, "The answer was just a link to the help centre, I needed someone to explain it."),
+        (1, "Slow check-in and nobody answered the phone at night. Lack of information."),
+        (2, "It took three days to get a reply about my refund."),
+    ],
+    "es": [
+        (5, "Muy amables, resolvieron el problema enseguida. ¡Gracias!"),
+        (4, "Buena atención, aunque sería útil poder cambiar la fecha desde la web."),
+        (2, "Solo me enviaron un enlace al centro de ayuda, necesitaba una explicación."),
+        (1, "El check-in fue muy lento y nadie nos dio información sobre las llaves."),
+        (2, "Tardaron mucho en responder sobre el reembolso."),
+    ],
+    "lt": [
+        (5, "Labai malonus aptarnavimas, viskas išspręsta greitai. Ačiū!"),
+        (4, "Gera pagalba, bet būtų gerai, jei galėtume keisti datas internetu."),
+        (2, "Atsakymas buvo tik nuoroda į pagalbos centrą, trūko paaiškinimo."),
+        (1, "Registracija buvo labai lėta ir niekas nesuteikė informacijos."),
+    ],
+}
+
+
+def _load_surveys(
+    rng: random.Random, admin: User, teams: dict[str, Team], organisations: list[Organisation], now: datetime
+) -> None:
+    """A survey programme with history: the after-ticket survey answered by about a third of the
+    customers of solved tickets (some unhappy, so follow-ups are open), a survey after calls and a
+    quarterly relationship survey for the key accounts; the public CSAT badge is on."""
+    programme_update(actor=admin, throttle_days=30, public_score=True, now=now)
+    for organisation in organisations[:3]:
+        organisation.key_account = True
+        organisation.save(update_fields=["key_account"])
+    after_ticket = survey_save(
+        actor=admin,
+        now=now,
+        name="After a solved ticket",
+        trigger=Trigger.TICKET_SOLVED,
+        channels=[c for c in Channel.values if c != Channel.PHONE],
+        delay_minutes=24 * 60,
+        followup_team=teams["Owner support"],
+        questions=[
+            QuestionInput(kind="csat"),
+            QuestionInput(kind="yes_no", topic=Topic.SOLVED),
+            QuestionInput(kind="comment"),
+        ],
+    )
+    survey_save(
+        actor=admin,
+        now=now,
+        name="After a call",
+        trigger=Trigger.CALL_LOGGED,
+        delay_minutes=60,
+        questions=[QuestionInput(kind="ces"), QuestionInput(kind="comment")],
+    )
+    survey_save(
+        actor=admin,
+        now=now,
+        name="Quarterly partner survey",
+        kind=SurveyKind.RELATIONSHIP,
+        organisations=organisations[:6],
+        contacts_per_organisation=3,
+        next_round_at=now + timedelta(days=14),
+        questions=[
+            QuestionInput(kind="nps"),
+            *(
+                QuestionInput(kind="csat", topic=topic)
+                for topic in (Topic.RESPONSE_TIME, Topic.REPRESENTATIVE, Topic.EASE)
+            ),
+            QuestionInput(kind="comment"),
+        ],
+    )
+    _load_survey_history(rng, after_ticket, now)
+
+
+def _load_survey_history(rng: random.Random, survey: Survey, now: datetime) -> None:
+    """Every solved ticket gets its invitation, as the sweep would have left it (sent, throttled,
+    or still waiting for its delay), so that the event handlers find nothing left to schedule."""
+    questions = {q.kind: q for q in survey.questions.all()}
+    last_sent: dict[int, datetime] = {}
+    solved = Ticket.objects.filter(solved_at__isnull=False).select_related("requester").order_by("solved_at")
+    for ticket in solved.exclude(channel=Channel.PHONE):
+        assert ticket.solved_at is not None
+        invitation = invitation_schedule(survey=survey, contact=ticket.requester, ticket=ticket, now=ticket.solved_at)
+        if invitation is None or invitation.send_at > now:
+            continue
+        previous = last_sent.get(ticket.requester_id)
+        if previous is not None and invitation.send_at - previous < timedelta(days=30):
+            invitation.status, invitation.reason = InvitationStatus.THROTTLED, "Surveyed within 30 days."
+            invitation.save(update_fields=["status", "reason"])
+            continue
+        last_sent[ticket.requester_id] = invitation.send_at
+        Invitation.objects.filter(pk=invitation.pk).update(
+            status=InvitationStatus.SENT, sent_at=invitation.send_at, to_address=f"guest{ticket.requester_id}@demo"
+        )
+        invitation.refresh_from_db()
+        if rng.random() > 0.35:
+            continue
+        language = language_for(ticket.requester, ticket)
+        score, comment = rng.choice(SURVEY_COMMENTS.get(language, SURVEY_COMMENTS["en"]))
+        if rng.random() < 0.5:
+            score, comment = rng.choice([5, 5, 4, 4, 3]), ""
+        answered = min(now, invitation.send_at + timedelta(hours=rng.uniform(1, 48)))
+        answers: dict[int, tuple[int | None, str]] = {
+            questions["csat"].pk: (score, ""),
+            questions["yes_no"].pk: (1 if score >= 3 else 0, ""),
+        }
+        if comment:
+            answers[questions["comment"].pk] = (None, comment)
+        answers_record(invitation=invitation, answers=answers, now=answered)
+    # The past is handled: older follow-ups were closed by their owners, and nobody is e-mailed
+    # about the demo's history (its notifications stay, read).
+    for follow_up in FollowUp.objects.filter(created_at__lt=now - timedelta(days=5)).select_related("owner"):
+        followup_close(
+            follow_up=follow_up,
+            actor=follow_up.owner or User.objects.get(email=ADMIN_EMAIL),
+            action_plan="Called the customer, apologised and explained what went wrong.",
+            outcome="The customer accepted a discount on their next stay.",
+            now=follow_up.due_at,
+        )
+    StaffEmail.objects.filter(key__startswith="follow-up:").delete()
+    Notification.objects.filter(kind="survey.follow_up", created_at__lt=now - timedelta(days=5)).update(read_at=now)
 
 
 def _load_shifts(rng: random.Random, agents: dict[str, User], now: datetime, days: int = 60) -> None:

@@ -138,6 +138,9 @@ class KnownMessageId(models.Model):
 class OutboundKind(models.TextChoices):
     REPLY = "reply", _("Agent reply")
     AUTO_ACK = "auto_ack", _("Acknowledgement")
+    SURVEY = "survey", _("Survey")
+    SIGN_IN = "sign_in", _("Portal sign-in link")
+    RELEASE_NOTE = "release_note", _("Release note")
 
 
 class OutboundStatus(models.TextChoices):
@@ -151,11 +154,12 @@ class OutboundEmail(models.Model):
     """The outbox: mail waiting to leave, and what happened when it did."""
 
     mailbox = models.ForeignKey(Mailbox, on_delete=models.PROTECT, related_name="outbound")
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    # None for mail about no ticket (a relationship survey).
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     message = models.OneToOneField(
         Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="outbound_email"
     )
-    kind = models.CharField(max_length=10, choices=OutboundKind.choices)
+    kind = models.CharField(max_length=20, choices=OutboundKind.choices)
     rfc_message_id = models.CharField(max_length=998)
     sender = models.EmailField()
     to_address = models.CharField(max_length=320)  # the customer it is for (lower-case)

@@ -31,6 +31,7 @@ from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -705,7 +706,7 @@ def _ticket_subject(ticket: Ticket) -> str:
 def _build(
     *,
     mailbox: Mailbox,
-    ticket: Ticket,
+    ticket: Ticket | None,
     to: str,
     subject: str,
     text: str,
@@ -714,19 +715,22 @@ def _build(
     now: datetime,
     auto_submitted: bool = False,
     attachments: list[tuple[str, str, bytes]] = (),  # type: ignore[assignment]
+    headers: dict[str, str] | None = None,
 ) -> bytes:
     mail = EmailMessage()
     display = mailbox.team.name if mailbox.team else settings.FRONTDESK_MAIL_FROM_NAME
     mail["From"] = formataddr((display, mailbox.address))
-    mail["Reply-To"] = formataddr((display, reply_address(mailbox, ticket)))
+    mail["Reply-To"] = formataddr((display, reply_address(mailbox, ticket) if ticket else mailbox.address))
     mail["To"] = to
     mail["Subject"] = subject
     mail["Date"] = format_datetime(now)
     mail["Message-ID"] = f"<{message_id}>"
-    answered, thread = _thread_ids(ticket)
+    answered, thread = _thread_ids(ticket) if ticket else ("", [])
     if answered:
         mail["In-Reply-To"] = f"<{answered}>"
         mail["References"] = " ".join(f"<{i}>" for i in thread)
+    for name, value in (headers or {}).items():
+        mail[name] = value
     if auto_submitted:
         mail["Auto-Submitted"] = "auto-replied"
         mail["X-Auto-Response-Suppress"] = "All"
@@ -760,7 +764,7 @@ def _recipient(ticket: Ticket) -> str:
 def _queue(
     *,
     mailbox: Mailbox,
-    ticket: Ticket,
+    ticket: Ticket | None,
     kind: str,
     to: str,
     raw: bytes,
@@ -781,7 +785,8 @@ def _queue(
         next_attempt_at=now,
         created_at=now,
     )
-    KnownMessageId.objects.create(message_id=message_id, ticket=ticket, outbound=outbound)
+    if ticket is not None:
+        KnownMessageId.objects.create(message_id=message_id, ticket=ticket, outbound=outbound)
     if kind == OutboundKind.REPLY:  # an agent waits for it; acknowledgements go with the next sweep
         transaction.on_commit(_send_soon)
     return outbound
@@ -818,6 +823,7 @@ def _queue_auto_ack(mailbox: Mailbox, ticket: Ticket, parsed: ParsedEmail, now: 
 
 def _auto_ack_raw(outbound: OutboundEmail, now: datetime) -> bytes:
     mailbox, ticket = outbound.mailbox, outbound.ticket
+    assert ticket is not None  # an acknowledgement answers a ticket's first message
     language = ticket.language or mailbox.language or settings.LANGUAGE_CODE
     with translation.override(language):
         text = mailbox.auto_ack_texts.get(language) or _(
@@ -839,6 +845,42 @@ def _auto_ack_raw(outbound: OutboundEmail, now: datetime) -> bytes:
     )
 
 
+def outbound_queue_email(
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    kind: str,
+    ticket: Ticket | None,
+    now: datetime,
+    headers: dict[str, str] | None = None,
+) -> OutboundEmail | None:
+    """Mail to a customer that is not an agent's reply (a survey): through the outbox, from the
+    ticket's mailbox (a reply threads onto the ticket) or, without a ticket, the first active one.
+    None when no mailbox can send it."""
+    mailbox = _mailbox_for(ticket) if ticket else Mailbox.objects.filter(is_active=True).order_by("pk").first()
+    if mailbox is None or not mailbox.smtp_url or not to:
+        return None
+    if mailbox.signature:
+        text = f"{text}\n\n-- \n{mailbox.signature}"
+    message_id = _new_message_id()
+    raw = _build(
+        mailbox=mailbox,
+        ticket=ticket,
+        to=to,
+        subject=subject,
+        text=text,
+        html=html,
+        message_id=message_id,
+        now=now,
+        headers={"Auto-Submitted": "auto-generated", **(headers or {})},
+    )
+    return _queue(
+        mailbox=mailbox, ticket=ticket, kind=kind, to=to, raw=raw, message_id=message_id, message=None, now=now
+    )
+
+
 def outbound_queue_reply(event: MessageAdded) -> None:
     """Handler (outside a transaction, so that a customer's message costs none): an agent's
     public reply on an e-mail ticket goes to the outbox."""
@@ -853,7 +895,7 @@ def _queue_reply(event: MessageAdded) -> None:
     ticket = message.ticket
     if OutboundEmail.objects.filter(message=message).exists():
         return  # handled already (a retried handler)
-    if ticket.channel != Channel.EMAIL and not InboundEmail.objects.filter(ticket=ticket).exists():
+    if ticket.channel not in (Channel.EMAIL, Channel.WEB) and not InboundEmail.objects.filter(ticket=ticket).exists():
         return
     mailbox = _mailbox_for(ticket)
     to = _recipient(ticket)
@@ -861,6 +903,12 @@ def _queue_reply(event: MessageAdded) -> None:
         return
     now = message.created_at
     text = message.body_text
+    if ticket.channel == Channel.WEB:  # opened in the portal: the reply is there too
+        with translation.override(ticket.language or mailbox.language or settings.LANGUAGE_CODE):
+            link = _("See the conversation and answer in our portal: %(url)s") % {
+                "url": settings.BASE_URL + reverse("portal:ticket", args=[ticket.pk])
+            }
+        text = f"{text}\n\n{link}"
     if mailbox.signature:
         text = f"{text}\n\n-- \n{mailbox.signature}"
     attachments = []
@@ -941,6 +989,8 @@ def _sending_failed(outbound: OutboundEmail, error: str, temporary: bool, now: d
         return
     outbound.status = OutboundStatus.FAILED
     outbound.save(update_fields=["attempts", "last_error", "status"])
+    if outbound.ticket is None:
+        return
     ticket_record_delivery_failure(
         ticket=outbound.ticket,
         summary=_("The e-mail to %(recipient)s could not be sent after %(attempts)s attempts: %(error)s")

@@ -14,4 +14,7 @@ urlpatterns = [
     path("sla/contracts/", views.sla_contract_pick, name="sla_contract_pick"),
     path("sla/contracts/<int:organisation_id>/", views.sla_contract, name="sla_contract"),
     path("sla/contracts/<int:organisation_id>.csv", views.sla_contract_csv, name="sla_contract_csv"),
+    path("surveys/", views.surveys, name="surveys"),
+    path("surveys.csv", views.surveys_csv, name="surveys_csv"),
+    path("surveys/answers/", views.survey_answers, name="survey_answers"),
 ]

@@ -359,3 +359,113 @@ def test_team_with_unknown_members_names_the_members(api: Client) -> None:
     assert response.status_code == 422
     assert response.json()["error"]["field"] == "members"
     assert not Team.objects.exists()
+
+
+# --- organisations: region, owner, key account ----------------------------------------
+
+
+def test_supervisor_names_an_account_owner_and_marks_a_key_account() -> None:
+    supervisor = UserFactory.create(role=Role.SUPERVISOR)
+    owner = UserFactory.create(name="Olga Owner")
+    organisation = OrganisationFactory.create(region="Baltics")
+    url = f"/api/v1/organisations/{organisation.pk}"
+
+    changed = api_client(supervisor).patch(url, {"owner": owner.pk, "key_account": True}, content_type=JSON)
+    read = api_client(supervisor).get(url)
+
+    organisation.refresh_from_db()
+    assert changed.status_code == 200
+    assert changed.json() == read.json()
+    assert (read.json()["owner"], read.json()["key_account"], read.json()["region"]) == (
+        {"id": owner.pk, "name": "Olga Owner"},
+        True,
+        "Baltics",
+    )
+    assert (organisation.owner, organisation.key_account, organisation.region) == (owner, True, "Baltics")
+
+
+def test_organisation_patch_changes_only_what_is_sent(api: Client) -> None:
+    owner = UserFactory.create()
+    organisation = OrganisationFactory.create(region="Iberia", owner=owner, key_account=True)
+
+    moved = api.patch(f"/api/v1/organisations/{organisation.pk}", {"region": " Baltics "}, content_type=JSON)
+    ownerless = api.patch(f"/api/v1/organisations/{organisation.pk}", {"owner": None}, content_type=JSON)
+
+    organisation.refresh_from_db()
+    assert moved.json()["owner"] == {"id": owner.pk, "name": owner.name}
+    assert (ownerless.json()["owner"], ownerless.json()["region"], ownerless.json()["key_account"]) == (
+        None,
+        "Baltics",
+        True,
+    )
+    assert (organisation.owner, organisation.region, organisation.key_account) == (None, "Baltics", True)
+
+
+@pytest.mark.parametrize("role", [Role.AGENT, Role.LIGHT_AGENT])
+def test_agents_may_not_change_organisations(role: str) -> None:
+    organisation = OrganisationFactory.create(region="Iberia")
+
+    response = api_client(UserFactory.create(role=role)).patch(
+        f"/api/v1/organisations/{organisation.pk}", {"region": "Baltics", "key_account": True}, content_type=JSON
+    )
+
+    organisation.refresh_from_db()
+    assert response.status_code == 403
+    assert (organisation.region, organisation.key_account) == ("Iberia", False)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"owner": 424242}, "owner"),
+        ({"owner": 0}, "owner"),
+        ({"region": None}, "region"),
+        ({"region": "x" * 101}, "region"),
+        ({"key_account": None}, "key_account"),
+    ],
+)
+def test_an_organisation_change_that_cannot_be_is_refused_and_changes_nothing(
+    api: Client, body: dict[str, Any], field: str
+) -> None:
+    organisation = OrganisationFactory.create(region="Iberia")
+
+    response = api.patch(f"/api/v1/organisations/{organisation.pk}", {"key_account": True, **body}, content_type=JSON)
+
+    organisation.refresh_from_db()
+    assert (response.status_code, response.json()["error"]["field"]) == (422, field)
+    assert (organisation.region, organisation.owner, organisation.key_account) == ("Iberia", None, False)
+
+
+def test_an_account_owner_is_an_active_agent_not_a_light_agent(api: Client) -> None:
+    organisation = OrganisationFactory.create()
+    light_agent, former = UserFactory.create(role=Role.LIGHT_AGENT), UserFactory.create(is_active=False)
+
+    responses = [
+        api.patch(f"/api/v1/organisations/{organisation.pk}", {"owner": user.pk}, content_type=JSON)
+        for user in (light_agent, former)
+    ]
+
+    organisation.refresh_from_db()
+    assert [(response.status_code, response.json()["error"]["field"]) for response in responses] == [
+        (422, "owner"),
+        (422, "owner"),
+    ]
+    assert organisation.owner is None
+
+
+def test_an_unknown_organisation_cannot_be_changed(api: Client) -> None:
+    assert api.patch("/api/v1/organisations/424242", {"region": "Baltics"}, content_type=JSON).status_code == 404
+
+
+@pytest.mark.parametrize("organisations", [1, 8])
+def test_organisation_list_runs_a_fixed_number_of_queries(
+    api: Client, organisations: int, django_assert_max_num_queries: DjangoAssertNumQueries
+) -> None:
+    for _ in range(organisations):
+        OrganisationFactory.create(owner=UserFactory.create(), key_account=True)
+
+    # token and its last use, the organisations with their owners
+    with django_assert_max_num_queries(3):
+        response = api.get("/api/v1/organisations")
+
+    assert len(response.json()["items"]) == organisations

@@ -1,0 +1,549 @@
+"""Survey scores for the dashboards, the weekly digest and the public badge (FB6, FB7).
+
+The industry's definitions, over the answers given in a period [start, end):
+
+- **CSAT**: the share of CSAT answers (1–5) that are 4 or 5, in percent;
+- **NPS**: the percentage of promoters (9–10) minus the percentage of detractors (0–6)
+  among NPS answers (0–10), from −100 to 100;
+- **CES**: the average effort score (1–7, 7 = very easy);
+- **response rate**: of the invitations sent in the period (status sent or answered,
+  `sent_at` in it), the share answered, in percent.
+
+Every figure family is one grouped query with conditional aggregates (`Count(filter=…)`),
+never a query per row or per group: a summary is two queries (answers, invitations), a
+trend or a breakdown the same two grouped by bucket or by dimension (plus one for the
+names of an id dimension). The answers' and invitations' dimensions are copied onto
+their rows when they are made, so nothing is joined, and the `answer_dashboard` and
+`invitation_dashboard` indexes hold every column these queries read: they are answered
+from the index alone (`bench/surveys.py` measures them over 1,000,000 answers).
+
+Buckets (day, week from Monday, month) are local dates in the current time zone. Their
+boundaries are computed here, and a trend is one statement: UNION ALL of one aggregate per
+bucket, each a range of the covering index. The same SQL on SQLite and PostgreSQL, exact
+across daylight-saving changes, and fast on SQLite, where Django's `Trunc*` calls a Python
+function for every row (8 µs each: 5 s for a year of scores) and a GROUP BY on any computed
+bucket sorts every row first.
+
+No permission checks here: callers check with `selectors.require_survey_manager` first.
+"""
+
+import base64
+import binascii
+import itertools
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from django.db import connections
+from django.db.models import Count, IntegerField, Q, QuerySet, Sum, TextField, Value
+from django.db.models.functions import Cast
+from django.db.models.lookups import Contains
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrPromise
+
+from frontdesk.accounts.models import Organisation, Team, User
+from frontdesk.core.errors import ValidationError
+from frontdesk.surveys.models import Answer, Invitation, InvitationStatus, QuestionKind, Sentiment, Survey
+from frontdesk.tickets.models import BookingStage, Channel
+
+# What a breakdown can group by, and what a filter can narrow to.
+DIMENSIONS: dict[str, StrPromise] = {
+    "survey": _("Survey"),
+    "agent": _("Agent"),
+    "team": _("Team"),
+    "organisation": _("Organisation"),
+    "channel": _("Channel"),
+    "region": _("Region"),
+    "product": _("Product"),
+    "booking_stage": _("Booking stage"),
+}
+# Each dimension's column on Answer and Invitation (the same names on both).
+COLUMNS: dict[str, str] = {
+    "survey": "survey_id",
+    "agent": "agent_id",
+    "team": "team_id",
+    "organisation": "organisation_id",
+    "channel": "channel",
+    "region": "region",
+    "product": "product",
+    "booking_stage": "booking_stage",
+}
+# A breakdown's row for answers without the dimension (no agent, no channel …) has this key; a
+# filter narrows to them with it (text dimensions) or with 0 (id dimensions).
+NOT_SET = "-"
+BUCKETS = ("day", "week", "month")
+MAX_BUCKETS = 400  # a statement per trend, one SELECT per bucket (SQLite takes at most 500 in one)
+PUBLIC_DAYS = 90  # FB7: the public score covers the last 90 days
+PHRASE_TEXTS = 1000  # emergent phrases: the period's newest comments in the language, this many at most
+SCORED = (QuestionKind.CSAT, QuestionKind.NPS, QuestionKind.CES)
+SENT = (InvitationStatus.SENT, InvitationStatus.ANSWERED)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the figures are narrowed to; None or "" for any. An id of 0, or NOT_SET for a text
+    dimension, narrows to the answers without one (no agent, no channel …)."""
+
+    survey_id: int | None = None
+    agent_id: int | None = None
+    team_id: int | None = None
+    organisation_id: int | None = None
+    channel: str = ""
+    region: str = ""
+    product: str = ""
+    booking_stage: str = ""
+
+
+@dataclass(frozen=True)
+class Summary:
+    csat: float | None  # percent of 4–5 among CSAT answers, 1 decimal
+    csat_answers: int
+    nps: float | None  # % promoters − % detractors, 1 decimal
+    nps_answers: int
+    promoters: int
+    passives: int
+    detractors: int
+    ces: float | None  # average, 2 decimals
+    ces_answers: int
+    sent: int  # invitations sent in the period
+    answered: int  # of those, answered
+    response_rate: float | None  # percent, 1 decimal
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    start: date  # the bucket's first local day
+    summary: Summary
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    key: str  # the id or the value; NOT_SET for the answers without one
+    label: str
+    summary: Summary
+
+
+@dataclass(frozen=True)
+class AnswerPage:
+    items: list[Answer]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class ThemeCount:
+    key: str
+    label: str
+    count: int  # comments of the period with the theme
+    negative: int  # of those, negative
+
+
+@dataclass(frozen=True)
+class PublicScore:
+    csat: float | None
+    answers: int
+    start: datetime
+    end: datetime
+
+
+# --- the queries' parts ------------------------------------------------------------------
+
+
+def _narrow(filters: Filters) -> Q:
+    """The filters as a condition on Answer or Invitation (the same columns on both)."""
+    condition = Q()
+    for column in ("survey_id", "agent_id", "team_id", "organisation_id"):
+        value = getattr(filters, column)
+        if value is not None:
+            condition &= Q(**{f"{column}__isnull": True}) if value == 0 else Q(**{column: value})
+    for column in ("channel", "region", "product", "booking_stage"):
+        value = getattr(filters, column)
+        if value:
+            condition &= Q(**{column: "" if value == NOT_SET else value})
+    return condition
+
+
+def narrowed(filters: Filters, dimension: str, key: str) -> Filters:
+    """The filters with one breakdown row's dimension added: where its figures' answers are."""
+    column = COLUMNS[dimension]
+    values: dict[str, Any] = {column: (0 if key == NOT_SET else int(key)) if column.endswith("_id") else key}
+    return replace(filters, **values)
+
+
+def _scored(filters: Filters, start: datetime | None = None, end: datetime | None = None) -> QuerySet[Answer]:
+    """CSAT, NPS and CES answers, in [start, end) when given (a trend adds each bucket's span itself)."""
+    rows = Answer.objects.filter(_narrow(filters), kind__in=SCORED, score__isnull=False).order_by()
+    return rows if start is None else rows.filter(answered_at__gte=start, answered_at__lt=end)
+
+
+def _sent(filters: Filters, start: datetime | None = None, end: datetime | None = None) -> QuerySet[Invitation]:
+    """Invitations sent (and perhaps answered), in [start, end) when given."""
+    rows = Invitation.objects.filter(_narrow(filters), status__in=SENT).order_by()
+    return rows if start is None else rows.filter(sent_at__gte=start, sent_at__lt=end)
+
+
+# Counted over `score` and `status`: columns of the covering indexes (COUNT(id) would read the table
+# on PostgreSQL).
+SCORE_FIGURES: dict[str, Any] = {
+    "csat_answers": Count("score", filter=Q(kind=QuestionKind.CSAT)),
+    "csat_satisfied": Count("score", filter=Q(kind=QuestionKind.CSAT, score__gte=4)),
+    "nps_answers": Count("score", filter=Q(kind=QuestionKind.NPS)),
+    "promoters": Count("score", filter=Q(kind=QuestionKind.NPS, score__gte=9)),
+    "detractors": Count("score", filter=Q(kind=QuestionKind.NPS, score__lte=6)),
+    "ces_answers": Count("score", filter=Q(kind=QuestionKind.CES)),
+    "ces_total": Sum("score", filter=Q(kind=QuestionKind.CES)),
+}
+INVITATION_FIGURES: dict[str, Any] = {
+    "sent": Count("status"),
+    "answered": Count("status", filter=Q(status=InvitationStatus.ANSWERED)),
+}
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _summary(scores: dict[str, Any] | None, invitations: dict[str, Any] | None) -> Summary:
+    s, i = scores or {}, invitations or {}
+    csat_answers, nps_answers, ces_answers = s.get("csat_answers", 0), s.get("nps_answers", 0), s.get("ces_answers", 0)
+    promoters, detractors = s.get("promoters", 0), s.get("detractors", 0)
+    sent, answered = i.get("sent", 0), i.get("answered", 0)
+    return Summary(
+        csat=_percent(s.get("csat_satisfied", 0), csat_answers),
+        csat_answers=csat_answers,
+        nps=round(100 * (promoters - detractors) / nps_answers, 1) if nps_answers else None,
+        nps_answers=nps_answers,
+        promoters=promoters,
+        passives=nps_answers - promoters - detractors,
+        detractors=detractors,
+        ces=round((s.get("ces_total") or 0) / ces_answers, 2) if ces_answers else None,
+        ces_answers=ces_answers,
+        sent=sent,
+        answered=answered,
+        response_rate=_percent(answered, sent),
+    )
+
+
+# --- buckets -----------------------------------------------------------------------------
+
+
+def _bucket_day(day: date, bucket: str) -> date:
+    if bucket == "week":
+        return day - timedelta(days=day.weekday())
+    if bucket == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _next_day(day: date, bucket: str) -> date:
+    if bucket == "week":
+        return day + timedelta(days=7)
+    if bucket == "month":
+        return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return day + timedelta(days=1)
+
+
+def bucket_days(*, start: datetime, end: datetime, bucket: str, zone: tzinfo | None = None) -> list[date]:
+    """The first local day of each bucket that [start, end) touches, and the day after the last."""
+    if bucket not in BUCKETS:
+        raise ValidationError(f"Unknown bucket “{bucket}”; use one of: {', '.join(BUCKETS)}.", field="bucket")
+    zone = zone or timezone.get_current_timezone()
+    day = _bucket_day(start.astimezone(zone).date(), bucket)
+    days = [day]
+    while datetime.combine(days[-1], time.min, tzinfo=zone) < end:
+        days.append(_next_day(days[-1], bucket))
+        if len(days) > MAX_BUCKETS + 1:
+            raise ValidationError("Too many buckets: choose a longer one or a shorter period.", field="bucket")
+    if len(days) == 1:  # an empty period: one bucket, empty
+        days.append(_next_day(day, bucket))
+    return days
+
+
+def _buckets(start: datetime, end: datetime, bucket: str) -> tuple[list[date], list[tuple[datetime, datetime]]]:
+    """Each bucket's first day, and the part of [start, end) it covers."""
+    zone = timezone.get_current_timezone()
+    days = bucket_days(start=start, end=end, bucket=bucket, zone=zone)
+    bounds = [datetime.combine(day, time.min, tzinfo=zone) for day in days]
+    spans = [(max(low, start), min(high, end)) for low, high in itertools.pairwise(bounds)]
+    return days[:-1], spans
+
+
+# Stand-ins for a bucket's bounds and number while its SELECT is compiled (no real row is that old).
+_FROM, _TO, _NUMBER = datetime(1, 1, 1, tzinfo=UTC), datetime(1, 1, 2, tzinfo=UTC), -1
+
+
+def _per_bucket(
+    rows: QuerySet[Any],
+    column: str,
+    spans: list[tuple[datetime, datetime]],
+    figures: dict[str, Any],
+    by: tuple[str, ...] = (),
+) -> list[dict[str, Any]]:
+    """The figures of the rows of each bucket (`column` in its span; grouped `by` those columns
+    within it), in one statement: UNION ALL of one aggregate per bucket, each a range of an index.
+    Each result row has the bucket's number under "bucket".
+
+    A GROUP BY on a computed bucket would make SQLite sort every row first (1.4 s of CPU for a year
+    of invitations, against 0.3 s this way). The SELECT is compiled once with stand-ins for the
+    bounds and the bucket's number, then repeated with each bucket's values: Django takes 2 ms to
+    compile one, and a trend by day has 90 of them."""
+    select = (
+        rows.filter(**{f"{column}__gte": _FROM, f"{column}__lt": _TO})
+        .annotate(bucket=Value(_NUMBER, output_field=IntegerField()))
+        .values("bucket", *by)
+        .annotate(**figures)
+    )
+    sql, params = select.query.sql_with_params()
+    connection = connections[select.db]
+    adapt = connection.ops.adapt_datetimefield_value
+    stand_ins = {adapt(_FROM): 0, adapt(_TO): 1, _NUMBER: 2}
+    slots = [stand_ins.get(param) for param in params]
+    if sorted(slot for slot in slots if slot is not None) != [0, 1, 2]:
+        raise AssertionError(f"the stand-ins were not found once each in {params!r}")  # Django compiled differently
+    values: list[Any] = []
+    for number, (low, high) in enumerate(spans):
+        own = (adapt(low), adapt(high), number)
+        values += [param if slot is None else own[slot] for param, slot in zip(params, slots, strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join([sql] * len(spans)), values)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+# --- figures -----------------------------------------------------------------------------
+
+
+def summary(*, start: datetime, end: datetime, filters: Filters = Filters()) -> Summary:
+    """CSAT, NPS, CES and the response rate over [start, end): two queries."""
+    scores = _scored(filters, start, end).aggregate(**SCORE_FIGURES)
+    invitations = _sent(filters, start, end).aggregate(**INVITATION_FIGURES)
+    return _summary(scores, invitations)
+
+
+def trend(*, start: datetime, end: datetime, bucket: str = "week", filters: Filters = Filters()) -> list[TrendPoint]:
+    """The summary of each day, week or month of the period, every bucket present (two queries)."""
+    days, spans = _buckets(start, end, bucket)
+    scores = _grouped(_per_bucket(_scored(filters), "answered_at", spans, SCORE_FIGURES), "bucket")
+    invitations = _grouped(_per_bucket(_sent(filters), "sent_at", spans, INVITATION_FIGURES), "bucket")
+    return [TrendPoint(start=day, summary=_summary(scores.get(n), invitations.get(n))) for n, day in enumerate(days)]
+
+
+def breakdown(*, start: datetime, end: datetime, dimension: str, filters: Filters = Filters()) -> list[BreakdownRow]:
+    """The summary per agent, team, organisation … (each with answers or invitations in the period),
+    most answers first; answers without one are the row NOT_SET. Two queries, and one for names."""
+    if dimension not in COLUMNS:
+        raise ValidationError(
+            f"Unknown dimension “{dimension}”; use one of: {', '.join(DIMENSIONS)}.", field="dimension"
+        )
+    column = COLUMNS[dimension]
+    answered = _grouped(_scored(filters, start, end).values(column).annotate(**SCORE_FIGURES), column)
+    sent = _grouped(_sent(filters, start, end).values(column).annotate(**INVITATION_FIGURES), column)
+    scores = {_key(group): row for group, row in answered.items()}
+    invitations = {_key(group): row for group, row in sent.items()}
+    keys = scores.keys() | invitations.keys()
+    labels = _labels(dimension, keys)
+    rows = [
+        BreakdownRow(key=key, label=labels[key], summary=_summary(scores.get(key), invitations.get(key)))
+        for key in keys
+    ]
+    rows.sort(key=lambda row: (-_answers(row.summary), -row.summary.sent, row.key == NOT_SET, row.label.lower()))
+    return rows
+
+
+def _grouped(rows: Iterable[Any], name: str) -> dict[Any, dict[str, Any]]:
+    """A grouped query's rows by their group."""
+    grouped = {}
+    for row in rows:
+        figures = dict(row)
+        grouped[figures.pop(name)] = figures
+    return grouped
+
+
+def _key(value: object) -> str:
+    return NOT_SET if value is None or value == "" else str(value)
+
+
+def _answers(figures: Summary) -> int:
+    return figures.csat_answers + figures.nps_answers + figures.ces_answers
+
+
+def _labels(dimension: str, keys: set[str]) -> dict[str, str]:
+    """What each key reads as: a name for ids (one query), the display of a choice, the value itself."""
+    labels = {key: key for key in keys}
+    models: dict[str, Any] = {"survey": Survey, "agent": User, "team": Team, "organisation": Organisation}
+    ids = [int(key) for key in keys if key != NOT_SET] if dimension in models else []
+    if ids:
+        labels.update(
+            (str(pk), name) for pk, name in models[dimension].objects.filter(pk__in=ids).values_list("pk", "name")
+        )
+    choices: dict[str, Any] = {"channel": Channel, "booking_stage": BookingStage}
+    if dimension in choices:
+        display = dict(choices[dimension].choices)
+        labels.update((key, str(display[key])) for key in keys if key in display)
+    if NOT_SET in labels:
+        labels[NOT_SET] = str(_("Not set"))
+    return labels
+
+
+# --- the answers themselves ------------------------------------------------------------------
+
+
+def _cursor(answer: Answer) -> str:
+    raw = f"{answer.answered_at.isoformat()}|{answer.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _position(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, pk = raw.split("|")
+        when = datetime.fromisoformat(moment)
+        if when.tzinfo is None:
+            raise ValueError(moment)
+        return when, int(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationError("This page link is damaged; start again from the first page.", field="cursor") from None
+
+
+def _with_theme(key: str) -> Contains:
+    """Comments tagged with the theme: its key, quoted, in the JSON list as text (the same on both databases)."""
+    return Contains(Cast("themes", TextField()), f'"{key}"')
+
+
+def answers(
+    *,
+    start: datetime,
+    end: datetime,
+    filters: Filters = Filters(),
+    kind: str = "",
+    score: int | None = None,
+    theme: str = "",
+    sentiment: str = "",
+    ideas: bool = False,
+    cursor: str | None = None,
+    limit: int = 50,
+    score_min: int | None = None,
+    score_max: int | None = None,
+    text: str = "",
+) -> AnswerPage:
+    """The answers behind a figure, newest first, a page at a time (keyset: the cursor is the last
+    answer's time and id). `score_min`/`score_max` narrow to a band (promoters: NPS 9–10), `text`
+    to comments that contain it. One query."""
+    found = Answer.objects.filter(_narrow(filters), answered_at__gte=start, answered_at__lt=end)
+    if kind:
+        found = found.filter(kind=kind)
+    if score is not None:
+        found = found.filter(score=score)
+    if score_min is not None:
+        found = found.filter(score__gte=score_min)
+    if score_max is not None:
+        found = found.filter(score__lte=score_max)
+    if theme:
+        found = found.filter(_with_theme(theme)).exclude(comment="")
+    if sentiment:
+        found = found.filter(sentiment_label=sentiment)
+    if ideas:
+        found = found.filter(is_idea=True)
+    if text:
+        found = found.filter(comment__icontains=text)
+    if cursor:
+        moment, pk = _position(cursor)
+        found = found.filter(Q(answered_at__lt=moment) | Q(answered_at=moment, pk__lt=pk))
+    items = list(
+        found.select_related("survey", "question", "contact", "agent", "invitation").order_by("-answered_at", "-pk")[
+            : limit + 1
+        ]
+    )
+    more = len(items) > limit
+    items = items[:limit]
+    return AnswerPage(items=items, next_cursor=_cursor(items[-1]) if more else None)
+
+
+def comments_of(items: list[Answer]) -> dict[int, Answer]:
+    """The comment given with each answer, by the answer's id: its own, or the comment answer of the
+    same invitation (a detractor's score and what they wrote beside it). One query."""
+    own = {item.pk: item for item in items if item.comment}
+    wanted = {item.invitation_id for item in items if not item.comment}
+    beside = {
+        comment.invitation_id: comment
+        for comment in Answer.objects.filter(invitation_id__in=wanted).exclude(comment="").order_by("pk")
+    }
+    found = {item.pk: beside[item.invitation_id] for item in items if item.invitation_id in beside}
+    return {**found, **own}
+
+
+# --- comments ------------------------------------------------------------------------------
+
+
+def _comments(filters: Filters, start: datetime | None = None, end: datetime | None = None) -> QuerySet[Answer]:
+    """Answers with a comment, in [start, end) when given."""
+    rows = Answer.objects.filter(_narrow(filters)).exclude(comment="").order_by()
+    return rows if start is None else rows.filter(answered_at__gte=start, answered_at__lt=end)
+
+
+def themes(*, start: datetime, end: datetime, filters: Filters = Filters(), limit: int = 10) -> list[ThemeCount]:
+    """The recurring themes of the period's comments, most frequent first, with how many of those
+    comments were negative. One query, grouped by the comments' sets of themes (a few hundred at
+    most), which are then counted theme by theme."""
+    from frontdesk.surveys import text
+
+    counts: Counter[str] = Counter()
+    negative: Counter[str] = Counter()
+    for row in _comments(filters, start, end).values("themes", "sentiment_label").annotate(comments=Count("pk")):
+        for key in set(row["themes"] or ()):
+            counts[key] += row["comments"]
+            if row["sentiment_label"] == Sentiment.NEGATIVE:
+                negative[key] += row["comments"]
+    found = [
+        ThemeCount(key=key, label=str(theme.label), count=counts[key], negative=negative[key])
+        for key, theme in text.THEMES.items()
+        if counts[key]
+    ]
+    found.sort(key=lambda item: (-item.count, item.label.lower()))
+    return found[:limit]
+
+
+def themes_over_time(
+    *, start: datetime, end: datetime, bucket: str = "week", filters: Filters = Filters()
+) -> list[tuple[date, dict[str, int]]]:
+    """How many comments had each theme, per bucket (every theme and every bucket present). One query."""
+    from frontdesk.surveys import text
+
+    days, spans = _buckets(start, end, bucket)
+    counts: list[Counter[str]] = [Counter() for _day in days]
+    for row in _per_bucket(_comments(filters), "answered_at", spans, {"comments": Count("pk")}, by=("themes",)):
+        found = row["themes"]
+        for key in set(json.loads(found) if isinstance(found, str) else found or ()):
+            counts[row["bucket"]][key] += row["comments"]
+    return [(day, {key: counts[n][key] for key in text.THEMES}) for n, day in enumerate(days)]
+
+
+def phrases(*, start: datetime, end: datetime, language: str, limit: int = 10) -> list[tuple[str, int]]:
+    """Phrases that recur in the period's comments in one language (emergent themes nobody named
+    yet), from its newest PHRASE_TEXTS comments."""
+    from frontdesk.surveys import text
+
+    texts = list(
+        _comments(Filters(), start, end)
+        .filter(language=language)
+        .order_by("-answered_at")
+        .values_list("comment", flat=True)[:PHRASE_TEXTS]
+    )
+    return text.recurring_phrases(texts, language=language, limit=limit)
+
+
+# --- the public score ------------------------------------------------------------------------
+
+
+def public_csat(*, now: datetime) -> PublicScore:
+    """FB7: the CSAT of the last 90 days, with the number of answers. One query."""
+    start = now - timedelta(days=PUBLIC_DAYS)
+    figures = Answer.objects.filter(
+        kind=QuestionKind.CSAT, answered_at__gte=start, answered_at__lt=now, score__isnull=False
+    ).aggregate(answers=Count("score"), satisfied=Count("score", filter=Q(score__gte=4)))
+    return PublicScore(
+        csat=_percent(figures["satisfied"], figures["answers"]), answers=figures["answers"], start=start, end=now
+    )
