@@ -748,17 +748,26 @@ def _correct(unknown: list[_Word], *, reader: str, locales: list[str]) -> dict[s
         return {}
     variants = {word.word: edits(word.folded) for word in unknown}
     everything = sorted(set().union(*variants.values()))
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor:  # two lookups by index (a join of the variants lets PostgreSQL hash)
         cursor.execute(
-            f"SELECT w.word, w.locale, w.spelling, w.term_id, t.term, t.df "  # noqa: S608
-            f"FROM {SearchWord._meta.db_table} w JOIN {SearchTerm._meta.db_table} t ON t.id = w.term_id "
-            f"WHERE w.word IN ({_placeholders(everything)}) AND w.locale IN ({_placeholders(locales)}) AND t.df > 0",
+            f"SELECT word, locale, spelling, term_id FROM {SearchWord._meta.db_table} "  # noqa: S608
+            f"WHERE word IN ({_placeholders(everything)}) AND locale IN ({_placeholders(locales)})",
             [*everything, *locales],
         )
         rows = cursor.fetchall()
+        term_ids = sorted({row[3] for row in rows})
+        terms = {}
+        if term_ids:
+            cursor.execute(
+                f"SELECT id, term, df FROM {SearchTerm._meta.db_table} "  # noqa: S608
+                f"WHERE id IN ({_placeholders(term_ids)}) AND df > 0",
+                term_ids,
+            )
+            terms = {pk: (term, df) for pk, term, df in cursor.fetchall()}
     found: dict[str, dict[str, tuple[str, int, str, int]]] = {}
-    for known, locale, spelling, term_id, term, df in rows:
-        found.setdefault(known, {})[locale] = (spelling, term_id, term, df)
+    for known, locale, spelling, term_id in rows:
+        if term_id in terms:
+            found.setdefault(known, {})[locale] = (spelling, term_id, *terms[term_id])
 
     def preference(candidate: str) -> tuple[bool, int, str]:
         by_locale = found[candidate]
@@ -833,11 +842,13 @@ def _rank(
     postings = SearchPosting._meta.db_table
     whens = " ".join(["WHEN %s THEN %s"] * len(term_ids))
 
-    def score(p: str) -> str:  # BM25 × 1,000,000 of the postings aliased `p`
-        return (
-            f"SUM(CAST(CASE {p}.term_id {whens} END AS BIGINT) * {p}.tf * CAST(%s AS BIGINT) "
-            f"/ (CAST(%s AS BIGINT) * {p}.tf + CAST(%s AS BIGINT) + CAST(%s AS BIGINT) * {p}.length))"
+    def score(p: str, *, summed: bool = True) -> str:  # BM25 × 1,000,000 of the postings aliased `p`
+        # Each posting's share is below 2^31: summed as INTEGER, PostgreSQL adds in int8, not numeric.
+        share = (
+            f"CAST(CAST(CASE {p}.term_id {whens} END AS BIGINT) * {p}.tf * CAST(%s AS BIGINT) "
+            f"/ (CAST(%s AS BIGINT) * {p}.tf + CAST(%s AS BIGINT) + CAST(%s AS BIGINT) * {p}.length) AS INTEGER)"
         )
+        return f"SUM({share})" if summed else share
 
     score_params: list[Any] = [value for term_id in term_ids for value in (term_id, weights[term_id])]
     score_params += [_NUMERATOR * average * 1000, 1000 * average, _CONSTANT * average, _PER_LENGTH]
@@ -851,8 +862,9 @@ def _rank(
             filters += f" AND (q.{mask} & %s) = 0"
             filter_params.append(bit)
         finding = chosen or ids
+        distinct = "DISTINCT q.document_id" if len(finding) > 1 else "*"  # one posting per term and translation
         count = (
-            f"SELECT COUNT(DISTINCT q.document_id) FROM {postings} q "  # noqa: S608
+            f"SELECT COUNT({distinct}) FROM {postings} q "  # noqa: S608
             f"WHERE q.term_id IN ({_placeholders(finding)}) {filters}"
         )
         if other:  # one result per article
@@ -871,6 +883,12 @@ def _rank(
                 "GROUP BY p.document_id"
             )
             return sql, [*score_params, *chosen, *filter_params, *ids, *published]
+        if len(ids) == 1:  # one posting per translation: nothing to add up
+            sql = (
+                f"SELECT q.document_id AS id, {score('q', summed=False)} AS score FROM {postings} q "  # noqa: S608
+                f"WHERE q.term_id = %s {filters}"
+            )
+            return sql, [*score_params, *ids, *filter_params]
         sql = (
             f"SELECT q.document_id AS id, {score('q')} AS score FROM {postings} q "  # noqa: S608
             f"WHERE q.term_id IN ({_placeholders(ids)}) {filters} GROUP BY q.document_id"

@@ -500,7 +500,7 @@ def _percent(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def usefulness(*, user: User, start: datetime, end: datetime, locale: str = "") -> UsefulnessReport:
+def usefulness(*, user: User, start: datetime, end: datetime) -> UsefulnessReport:
     """ "Was this helpful?" votes cast in [start, end), per article (all its languages) and overall."""
     require_agent(user)
     votes = Vote.objects.filter(created_at__gte=start, created_at__lt=end)
@@ -519,7 +519,7 @@ def usefulness(*, user: User, start: datetime, end: datetime, locale: str = "") 
     rows = []
     for row in per_article:
         article = articles[row["translation__article_id"]]
-        shown = best_translation(article, locale or user.language or article.source_locale, published_only=False)
+        shown = best_translation(article, user.language or article.source_locale, published_only=False)
         rows.append(
             UsefulnessRow(
                 article.pk,

@@ -176,9 +176,17 @@ class Invitation(models.Model):
             # table: one range of sent_at for "sent" and one for "answered".
             models.Index(
                 fields=[
-                    "status", "sent_at", "survey", "agent", "team", "organisation",
-                    "channel", "region", "product", "booking_stage",
-                ],  # fmt: skip
+                    "status",
+                    "sent_at",
+                    "survey",
+                    "agent",
+                    "team",
+                    "organisation",
+                    "channel",
+                    "region",
+                    "product",
+                    "booking_stage",
+                ],
                 name="invitation_dashboard",
             ),
         ]
@@ -242,9 +250,18 @@ class Answer(models.Model):
             # range per kind, never the table. Also the drill-down of one kind, newest first.
             models.Index(
                 fields=[
-                    "kind", "answered_at", "score", "survey", "agent", "team", "organisation",
-                    "channel", "region", "product", "booking_stage",
-                ],  # fmt: skip
+                    "kind",
+                    "answered_at",
+                    "score",
+                    "survey",
+                    "agent",
+                    "team",
+                    "organisation",
+                    "channel",
+                    "region",
+                    "product",
+                    "booking_stage",
+                ],
                 name="answer_dashboard",
             ),
             # The drill-down of every kind, newest first, a page at a time (keyset on time and id).

@@ -9,13 +9,15 @@ The industry's definitions, over the answers given in a period [start, end):
 - **response rate**: of the invitations sent in the period (status sent or answered,
   `sent_at` in it), the share answered, in percent.
 
-Every figure family is one grouped query with conditional aggregates (`Count(filter=…)`),
-never a query per row or per group: a summary is two queries (answers, invitations), a
-trend or a breakdown the same two grouped by bucket or by dimension (plus one for the
-names of an id dimension). The answers' and invitations' dimensions are copied onto
-their rows when they are made, so nothing is joined, and the `answer_dashboard` and
-`invitation_dashboard` indexes hold every column these queries read: they are answered
-from the index alone (`bench/surveys.py` measures them over 1,000,000 answers).
+Every figure family is one statement, never a query per row or per group: UNION ALL of one
+aggregate per kind of score (CSAT, NPS, CES) or per invitation status (sent, answered), each
+reading its own range of an index with only its own conditional counts. A summary is two
+statements (scores, invitations); a trend the same two with one aggregate per bucket and
+kind; a breakdown the same two grouped by the dimension (plus one for the names of an id
+dimension). The answers' and invitations' dimensions are copied onto their rows when they
+are made, so nothing is joined, and the `answer_dashboard` and `invitation_dashboard`
+indexes hold every column these queries read: they are answered from the index alone
+(`bench/surveys.py` measures them over 1,000,000 answers).
 
 Buckets (day, week from Monday, month) are local dates in the current time zone. Their
 boundaries are computed here, and a trend is one statement: UNION ALL of one aggregate per
@@ -32,7 +34,6 @@ import binascii
 import itertools
 import json
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -79,8 +80,6 @@ BUCKETS = ("day", "week", "month")
 MAX_BUCKETS = 400  # a statement per trend, one SELECT per bucket (SQLite takes at most 500 in one)
 PUBLIC_DAYS = 90  # FB7: the public score covers the last 90 days
 PHRASE_TEXTS = 1000  # emergent phrases: the period's newest comments in the language, this many at most
-SCORED = (QuestionKind.CSAT, QuestionKind.NPS, QuestionKind.CES)
-SENT = (InvitationStatus.SENT, InvitationStatus.ANSWERED)
 
 
 @dataclass(frozen=True)
@@ -173,33 +172,68 @@ def narrowed(filters: Filters, dimension: str, key: str) -> Filters:
     return replace(filters, **values)
 
 
-def _scored(filters: Filters, start: datetime | None = None, end: datetime | None = None) -> QuerySet[Answer]:
-    """CSAT, NPS and CES answers, in [start, end) when given (a trend adds each bucket's span itself)."""
-    rows = Answer.objects.filter(_narrow(filters), kind__in=SCORED, score__isnull=False).order_by()
-    return rows if start is None else rows.filter(answered_at__gte=start, answered_at__lt=end)
+@dataclass(frozen=True)
+class _Arm:
+    """One SELECT of a figure family: the rows it reads and what it counts. The arms of a family have
+    the same columns, so that UNION ALL lines them up; each reads one range of a covering index."""
+
+    rows: QuerySet[Any]
+    figures: dict[str, Any]
+    names: dict[str, tuple[str, ...]]  # which figures of the summary each column adds to
 
 
-def _sent(filters: Filters, start: datetime | None = None, end: datetime | None = None) -> QuerySet[Invitation]:
-    """Invitations sent (and perhaps answered), in [start, end) when given."""
-    rows = Invitation.objects.filter(_narrow(filters), status__in=SENT).order_by()
-    return rows if start is None else rows.filter(sent_at__gte=start, sent_at__lt=end)
+def _score_arms(filters: Filters) -> list[_Arm]:
+    """One arm per kind of score (a kind's range of `answer_dashboard`, and only its own counts: half
+    the work of counting every kind's figures over every row). Counted over `score`, a column of the
+    index (COUNT(id) would read the table on PostgreSQL)."""
+    rows = Answer.objects.filter(_narrow(filters), score__isnull=False).order_by()
+    zero = Value(0, output_field=IntegerField())
+    return [
+        _Arm(
+            rows.filter(kind=QuestionKind.CSAT),
+            {"answers": Count("score"), "high": Count("score", filter=Q(score__gte=4)), "low": zero, "total": zero},
+            {"answers": ("csat_answers",), "high": ("csat_satisfied",)},
+        ),
+        _Arm(
+            rows.filter(kind=QuestionKind.NPS),
+            {
+                "answers": Count("score"),
+                "high": Count("score", filter=Q(score__gte=9)),
+                "low": Count("score", filter=Q(score__lte=6)),
+                "total": zero,
+            },
+            {"answers": ("nps_answers",), "high": ("promoters",), "low": ("detractors",)},
+        ),
+        _Arm(
+            rows.filter(kind=QuestionKind.CES),
+            {"answers": Count("score"), "high": zero, "low": zero, "total": Sum("score")},
+            {"answers": ("ces_answers",), "total": ("ces_total",)},
+        ),
+    ]
 
 
-# Counted over `score` and `status`: columns of the covering indexes (COUNT(id) would read the table
-# on PostgreSQL).
-SCORE_FIGURES: dict[str, Any] = {
-    "csat_answers": Count("score", filter=Q(kind=QuestionKind.CSAT)),
-    "csat_satisfied": Count("score", filter=Q(kind=QuestionKind.CSAT, score__gte=4)),
-    "nps_answers": Count("score", filter=Q(kind=QuestionKind.NPS)),
-    "promoters": Count("score", filter=Q(kind=QuestionKind.NPS, score__gte=9)),
-    "detractors": Count("score", filter=Q(kind=QuestionKind.NPS, score__lte=6)),
-    "ces_answers": Count("score", filter=Q(kind=QuestionKind.CES)),
-    "ces_total": Sum("score", filter=Q(kind=QuestionKind.CES)),
-}
-INVITATION_FIGURES: dict[str, Any] = {
-    "sent": Count("status"),
-    "answered": Count("status", filter=Q(status=InvitationStatus.ANSWERED)),
-}
+def _sent_arms(filters: Filters) -> list[_Arm]:
+    """Invitations sent and not answered, and sent and answered: one range of `invitation_dashboard` each."""
+    rows = Invitation.objects.filter(_narrow(filters)).order_by()
+    return [
+        _Arm(rows.filter(status=InvitationStatus.SENT), {"invitations": Count("status")}, {"invitations": ("sent",)}),
+        _Arm(
+            rows.filter(status=InvitationStatus.ANSWERED),
+            {"invitations": Count("status")},
+            {"invitations": ("sent", "answered")},
+        ),
+    ]
+
+
+def _added_up(arms: list[_Arm], rows: list[dict[str, Any]], key: str | None) -> dict[Any, dict[str, int]]:
+    """The arms' rows added up into summary figures, per value of `key` (None: all together)."""
+    found: dict[Any, dict[str, int]] = {}
+    for row in rows:
+        figures = found.setdefault(row[key] if key else None, {})
+        for column, names in arms[row["part"]].names.items():
+            for name in names:
+                figures[name] = figures.get(name, 0) + (row[column] or 0)
+    return found
 
 
 def _percent(part: int, whole: int) -> float | None:
@@ -271,63 +305,80 @@ def _buckets(start: datetime, end: datetime, bucket: str) -> tuple[list[date], l
     return days[:-1], spans
 
 
-# Stand-ins for a bucket's bounds and number while its SELECT is compiled (no real row is that old).
+# Stand-ins for a bucket's bounds and number while an arm's SELECT is compiled (no real row is that old).
 _FROM, _TO, _NUMBER = datetime(1, 1, 1, tzinfo=UTC), datetime(1, 1, 2, tzinfo=UTC), -1
+MAX_ARMS = 500  # SELECTs in one UNION ALL (SQLite's limit); more are run as several statements
 
 
-def _per_bucket(
-    rows: QuerySet[Any],
-    column: str,
-    spans: list[tuple[datetime, datetime]],
-    figures: dict[str, Any],
-    by: tuple[str, ...] = (),
+def _run(
+    arms: list[_Arm], column: str, spans: list[tuple[datetime, datetime]], by: tuple[str, ...] = ()
 ) -> list[dict[str, Any]]:
-    """The figures of the rows of each bucket (`column` in its span; grouped `by` those columns
-    within it), in one statement: UNION ALL of one aggregate per bucket, each a range of an index.
-    Each result row has the bucket's number under "bucket".
+    """Every arm's figures over each span (`column` in it; grouped `by` those columns within it), in
+    one statement: UNION ALL of one aggregate per arm and span. Each row has the span's number under
+    "bucket" and the arm's under "part".
 
     A GROUP BY on a computed bucket would make SQLite sort every row first (1.4 s of CPU for a year
-    of invitations, against 0.3 s this way). The SELECT is compiled once with stand-ins for the
-    bounds and the bucket's number, then repeated with each bucket's values: Django takes 2 ms to
-    compile one, and a trend by day has 90 of them."""
-    select = (
-        rows.filter(**{f"{column}__gte": _FROM, f"{column}__lt": _TO})
-        .annotate(bucket=Value(_NUMBER, output_field=IntegerField()))
-        .values("bucket", *by)
-        .annotate(**figures)
-    )
-    sql, params = select.query.sql_with_params()
-    connection = connections[select.db]
+    of invitations, against 0.3 s this way). Each arm's SELECT is compiled once with stand-ins for the
+    bounds and the bucket's number, then repeated with each span's values: Django takes 2 ms to
+    compile one, and a trend by day has 90 spans."""
+    compiled = []
+    for part, arm in enumerate(arms):
+        select = (
+            arm.rows.filter(**{f"{column}__gte": _FROM, f"{column}__lt": _TO})
+            .annotate(bucket=Value(_NUMBER, output_field=IntegerField()), part=Value(part, output_field=IntegerField()))
+            .values("bucket", "part", *by)
+            .annotate(**arm.figures)
+        )
+        sql, params = select.query.sql_with_params()
+        compiled.append((sql, params))
+    connection = connections[arms[0].rows.db]
     adapt = connection.ops.adapt_datetimefield_value
     stand_ins = {adapt(_FROM): 0, adapt(_TO): 1, _NUMBER: 2}
-    slots = [stand_ins.get(param) for param in params]
-    if sorted(slot for slot in slots if slot is not None) != [0, 1, 2]:
-        raise AssertionError(f"the stand-ins were not found once each in {params!r}")  # Django compiled differently
-    values: list[Any] = []
+    selects: list[tuple[str, list[Any]]] = []
     for number, (low, high) in enumerate(spans):
         own = (adapt(low), adapt(high), number)
-        values += [param if slot is None else own[slot] for param, slot in zip(params, slots, strict=True)]
+        for sql, params in compiled:
+            slots = [stand_ins.get(param) for param in params]
+            if sorted(slot for slot in slots if slot is not None) != [0, 1, 2]:
+                raise AssertionError(f"the stand-ins are not once each in {params!r}")  # Django compiled otherwise
+            selects.append(
+                (sql, [param if slot is None else own[slot] for param, slot in zip(params, slots, strict=True)])
+            )
+    rows: list[dict[str, Any]] = []
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join([sql] * len(spans)), values)
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        for first in range(0, len(selects), MAX_ARMS):
+            chunk = selects[first : first + MAX_ARMS]
+            cursor.execute(" UNION ALL ".join(sql for sql, _params in chunk), [p for _sql, ps in chunk for p in ps])
+            names = [description[0] for description in cursor.description]
+            rows += [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return rows
 
 
 # --- figures -----------------------------------------------------------------------------
 
 
+def _figures(
+    filters: Filters, spans: list[tuple[datetime, datetime]], by: str = ""
+) -> tuple[dict[Any, dict[str, int]], dict[Any, dict[str, int]]]:
+    """Score and invitation figures per span (by: per value of that column instead): two statements."""
+    score_arms, sent_arms = _score_arms(filters), _sent_arms(filters)
+    group = (by,) if by else ()
+    scores = _added_up(score_arms, _run(score_arms, "answered_at", spans, group), by or "bucket")
+    invitations = _added_up(sent_arms, _run(sent_arms, "sent_at", spans, group), by or "bucket")
+    return scores, invitations
+
+
 def summary(*, start: datetime, end: datetime, filters: Filters = Filters()) -> Summary:
     """CSAT, NPS, CES and the response rate over [start, end): two queries."""
-    scores = _scored(filters, start, end).aggregate(**SCORE_FIGURES)
-    invitations = _sent(filters, start, end).aggregate(**INVITATION_FIGURES)
-    return _summary(scores, invitations)
+    scores, invitations = _figures(filters, [(start, end)])
+    return _summary(scores.get(0), invitations.get(0))
 
 
 def trend(*, start: datetime, end: datetime, bucket: str = "week", filters: Filters = Filters()) -> list[TrendPoint]:
-    """The summary of each day, week or month of the period, every bucket present (two queries)."""
+    """The summary of each day, week or month of the period, every bucket present: two queries (more
+    past MAX_ARMS SELECTs: a trend by day over more than 166 days)."""
     days, spans = _buckets(start, end, bucket)
-    scores = _grouped(_per_bucket(_scored(filters), "answered_at", spans, SCORE_FIGURES), "bucket")
-    invitations = _grouped(_per_bucket(_sent(filters), "sent_at", spans, INVITATION_FIGURES), "bucket")
+    scores, invitations = _figures(filters, spans)
     return [TrendPoint(start=day, summary=_summary(scores.get(n), invitations.get(n))) for n, day in enumerate(days)]
 
 
@@ -339,10 +390,9 @@ def breakdown(*, start: datetime, end: datetime, dimension: str, filters: Filter
             f"Unknown dimension “{dimension}”; use one of: {', '.join(DIMENSIONS)}.", field="dimension"
         )
     column = COLUMNS[dimension]
-    answered = _grouped(_scored(filters, start, end).values(column).annotate(**SCORE_FIGURES), column)
-    sent = _grouped(_sent(filters, start, end).values(column).annotate(**INVITATION_FIGURES), column)
-    scores = {_key(group): row for group, row in answered.items()}
-    invitations = {_key(group): row for group, row in sent.items()}
+    answered, sent = _figures(filters, [(start, end)], by=column)
+    scores = {_key(group): figures for group, figures in answered.items()}
+    invitations = {_key(group): figures for group, figures in sent.items()}
     keys = scores.keys() | invitations.keys()
     labels = _labels(dimension, keys)
     rows = [
@@ -351,15 +401,6 @@ def breakdown(*, start: datetime, end: datetime, dimension: str, filters: Filter
     ]
     rows.sort(key=lambda row: (-_answers(row.summary), -row.summary.sent, row.key == NOT_SET, row.label.lower()))
     return rows
-
-
-def _grouped(rows: Iterable[Any], name: str) -> dict[Any, dict[str, Any]]:
-    """A grouped query's rows by their group."""
-    grouped = {}
-    for row in rows:
-        figures = dict(row)
-        grouped[figures.pop(name)] = figures
-    return grouped
 
 
 def _key(value: object) -> str:
@@ -514,7 +555,8 @@ def themes_over_time(
 
     days, spans = _buckets(start, end, bucket)
     counts: list[Counter[str]] = [Counter() for _day in days]
-    for row in _per_bucket(_comments(filters), "answered_at", spans, {"comments": Count("pk")}, by=("themes",)):
+    arm = _Arm(_comments(filters), {"comments": Count("pk")}, {})
+    for row in _run([arm], "answered_at", spans, by=("themes",)):
         found = row["themes"]
         for key in set(json.loads(found) if isinstance(found, str) else found or ()):
             counts[row["bucket"]][key] += row["comments"]

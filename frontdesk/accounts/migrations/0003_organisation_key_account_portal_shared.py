@@ -15,8 +15,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="organisation",
             name="portal_shared",
-            field=models.BooleanField(
-                default=False, verbose_name="members see each other's tickets in the portal"
-            ),
+            field=models.BooleanField(default=False, verbose_name="members see each other's tickets in the portal"),
         ),
     ]

@@ -5,21 +5,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('mail', '0001_initial'),
-        ('tickets', '0009_organisation_created_index'),
+        ("mail", "0001_initial"),
+        ("tickets", "0009_organisation_created_index"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='outboundemail',
-            name='kind',
-            field=models.CharField(choices=[('reply', 'Agent reply'), ('auto_ack', 'Acknowledgement'), ('survey', 'Survey'), ('sign_in', 'Portal sign-in link'), ('release_note', 'Release note')], max_length=20),
+            model_name="outboundemail",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("reply", "Agent reply"),
+                    ("auto_ack", "Acknowledgement"),
+                    ("survey", "Survey"),
+                    ("sign_in", "Portal sign-in link"),
+                    ("release_note", "Release note"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AlterField(
-            model_name='outboundemail',
-            name='ticket',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tickets.ticket'),
+            model_name="outboundemail",
+            name="ticket",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="tickets.ticket",
+            ),
         ),
     ]

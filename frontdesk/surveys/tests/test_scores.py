@@ -393,7 +393,26 @@ def test_trend_takes_two_queries(survey: Survey, django_assert_max_num_queries: 
     scored(survey, CSAT, [5], at=datetime(2026, 10, 6, tzinfo=UTC))
 
     with django_assert_max_num_queries(2):
-        scores.trend(start=START - timedelta(days=365), end=END, bucket="day")
+        points = scores.trend(start=START - timedelta(days=365), end=END, bucket="week")
+
+    assert len(points) == 57  # Monday 29 September 2025 to Monday 26 October 2026
+
+
+def test_a_long_trend_by_day_is_split_into_a_few_statements(
+    survey: Survey, django_assert_max_num_queries: DjangoAssertNumQueries
+) -> None:
+    """400 days by day are 1,200 score SELECTs and 800 invitation ones: 3 + 2 statements of at most 500."""
+    scored(survey, CSAT, [5, 1], at=datetime(2026, 10, 6, tzinfo=UTC))
+    scored(survey, NPS, [10], at=START - timedelta(days=300))
+
+    with django_assert_max_num_queries(5):
+        points = scores.trend(start=END - timedelta(days=400), end=END, bucket="day")
+
+    by_day = {point.start: point.summary for point in points}
+    assert len(points) == 400
+    assert (by_day[date(2026, 10, 6)].csat, by_day[date(2026, 10, 6)].sent) == (50.0, 2)
+    assert by_day[(START - timedelta(days=300)).date()].nps == 100.0
+    assert sum(point.summary.csat_answers for point in points) == 2
 
 
 def test_an_unknown_bucket_is_refused() -> None:
