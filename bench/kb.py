@@ -17,20 +17,26 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-from bench.measure import analyze, database_mb, percentiles
+from bench.measure import (
+    add_database_option,
+    analyze,
+    child_env,
+    chosen_databases,
+    database_mb,
+    log,
+    percentiles,
+    postgres_url,
+    run_child,
+    save_results,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
-POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 POSTGRES_DATABASE = "bench_kb"
 LOCALES = ("en", "es", "lt")
 TARGET_SEARCH_MS, TARGET_PAGE_MS = 20.0, 15.0  # p95, from the issue
@@ -42,12 +48,7 @@ WARMUP = 20
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.kb", description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--db",
-        choices=["sqlite", "postgres", "postgresql", "both"],
-        default=None,
-        help="default: both when PostgreSQL answers at BENCH_POSTGRES_URL, else sqlite",
-    )
+    add_database_option(parser)
     parser.add_argument("--articles", type=int, default=10_000, help="articles, each in en, es and lt (default 10,000)")
     parser.add_argument("--queries", type=int, default=200, help="measured searches per figure (default 200)")
     parser.add_argument("--requests", type=int, default=200, help="measured article pages (default 200)")
@@ -57,20 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         return child(args)
 
-    from frontdesk.core.probe import answers
-
-    db = args.db or ("both" if answers("postgres", POSTGRES_ADMIN_URL) else "sqlite")
-    databases = {"both": ["sqlite", "postgres"], "postgresql": ["postgres"]}.get(db, [db])
     runs = []
-    for db in databases:
+    for db in chosen_databases(args.db):
         print(f"\n== knowledge base: {db}, {args.articles:,} articles × {len(LOCALES)} languages ==", flush=True)
         runs.append(run_database(db, args))
     for run in runs:
         print_report(run)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"kb-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
-    path.write_text(json.dumps({"args": vars(args), "runs": runs}, indent=1, default=str))
-    print(f"\nSaved to {path.relative_to(ROOT)}")
+    save_results("kb", {"args": vars(args), "runs": runs})
     return 0
 
 
@@ -80,20 +74,16 @@ def run_database(db: str, args: argparse.Namespace) -> dict[str, Any]:
     from bench.__main__ import _postgres_database
 
     work = Path(tempfile.mkdtemp(prefix="bench-kb-"))
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
-    env["FRONTDESK_DATA"] = str(work)
+    env = child_env(FRONTDESK_DATA=str(work))
     if db == "postgres":
         _postgres_database(POSTGRES_DATABASE, fresh=True)
-        env["DATABASE_URL"] = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{POSTGRES_DATABASE}"
+        env["DATABASE_URL"] = postgres_url(POSTGRES_DATABASE)
     command = [sys.executable, "-m", "bench.kb", "--child", "--articles", str(args.articles)]
     command += ["--queries", str(args.queries), "--requests", str(args.requests), "--seed", str(args.seed)]
     try:
-        result = subprocess.run(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, check=False)
+        measured = run_child(command, env, "knowledge-base measurement")
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    if result.returncode != 0:
-        raise SystemExit(f"the knowledge-base measurement failed with exit status {result.returncode} (output above)")
-    measured: dict[str, Any] = json.loads(result.stdout.decode().strip().splitlines()[-1])
     measured["database"] = db
     measured["load_average"] = os.getloadavg()
     return measured
@@ -163,10 +153,6 @@ def child(args: argparse.Namespace) -> int:
     figures[1].pop("slowest")
     print(json.dumps({"dataset": dataset, "index": index, "figures": figures, "slowest": slowest}))
     return 0
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # Word lists: real help-centre words first (the most frequent), then made-up lemmas from each

@@ -1,5 +1,9 @@
-"""A real `frontdesk web` server in a subprocess, and the HTTP measurements made against it."""
+"""What the benchmarks share: choosing and preparing their databases, running their measuring child
+processes, timing calls and reading query plans; and a real `frontdesk web` server in a subprocess,
+with the HTTP measurements made against it."""
 
+import argparse
+import json
 import os
 import signal
 import socket
@@ -10,10 +14,122 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+
+# --- the databases and the child processes ------------------------------------------------
+
+
+def add_database_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        choices=["sqlite", "postgres", "postgresql", "both"],
+        default=None,
+        help="default: both when PostgreSQL answers at BENCH_POSTGRES_URL, else sqlite",
+    )
+
+
+def chosen_databases(db: str | None) -> list[str]:
+    """The databases `--db` names ("sqlite", "postgres"); none named: both when PostgreSQL answers."""
+    from frontdesk.core.probe import answers
+
+    db = db or ("both" if answers("postgres", POSTGRES_ADMIN_URL) else "sqlite")
+    return {"both": ["sqlite", "postgres"], "postgresql": ["postgres"]}.get(db, [db])
+
+
+def postgres_url(name: str) -> str:
+    """The address of the database `name` on the server of BENCH_POSTGRES_URL."""
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """This process's environment for a child with production's settings (no test database, no
+    queue, no settings module of ours), plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+    env.update(extra)
+    return env
+
+
+def cached(marker: Path, **expected: object) -> bool:
+    """Whether the data set's marker file says it was built as `expected` (its version, its size)."""
+    if not marker.exists():
+        return False
+    info = json.loads(marker.read_text())
+    return all(info.get(key) == value for key, value in expected.items())
+
+
+def run_child(command: list[str], env: dict[str, str], what: str) -> dict[str, Any]:
+    """Run a measuring child (its log goes to this terminal) and read the JSON of its last line."""
+    result = subprocess.run(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"the {what} failed with exit status {result.returncode} (output above)")
+    measured: dict[str, Any] = json.loads(result.stdout.decode().strip().splitlines()[-1])
+    return measured
+
+
+def save_results(name: str, results: dict[str, Any]) -> None:
+    """bench/results/<name>-<UTC time>.json."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(results, indent=1, default=str))
+    print(f"\nSaved to {path.relative_to(ROOT)}")
+
+
+def log(message: str) -> None:
+    """A progress line on stderr (a child's stdout is its result)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- in-process measurements ---------------------------------------------------------------
+
+
+def timed(call: Callable[[], object], runs: int, *, warm_up: bool = True) -> tuple[list[float], list[float], object]:
+    """Wall-clock and this process's CPU milliseconds of each of `runs` calls, after one unmeasured
+    call (the caches warm) unless `warm_up` is False; and the last call's result."""
+    result = call() if warm_up else None
+    timings, cpu = [], []
+    for _ in range(runs):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        result = call()
+        timings.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+    return timings, cpu, result
+
+
+def recorded(call: Callable[[], object]) -> tuple[object, list[tuple[str, Any]]]:
+    """The result of `call`, and every SQL statement it ran with its parameters."""
+    from django.db import connection
+
+    statements: list[tuple[str, Any]] = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        result = call()
+    return result, statements
+
+
+def explain(sql: str, params: Any, *, analyze: bool = False) -> str:
+    """The statement's plan: `EXPLAIN` (with `analyze`: `EXPLAIN (ANALYZE, BUFFERS)`) on PostgreSQL,
+    `EXPLAIN QUERY PLAN` on SQLite."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(("EXPLAIN (ANALYZE, BUFFERS) " if analyze else "EXPLAIN ") + sql, params)
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        return "\n".join(str(row[-1]) for row in cursor.fetchall())
 
 
 def database_mb() -> int:
@@ -190,10 +306,10 @@ def latency(
     return timings, note
 
 
-def percentiles(timings: Sequence[float]) -> tuple[float, float]:
+def percentiles(timings: Sequence[float], digits: int = 2) -> tuple[float, float]:
     ordered = sorted(timings)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * len(ordered)) - 1)]
-    return round(statistics.median(ordered), 2), round(p95, 2)
+    return round(statistics.median(ordered), digits), round(p95, digits)
 
 
 def create_rate(

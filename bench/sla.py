@@ -31,12 +31,25 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from bench.measure import analyze, database_mb
+from bench.measure import (
+    ROOT,
+    add_database_option,
+    analyze,
+    cached,
+    child_env,
+    chosen_databases,
+    database_mb,
+    explain,
+    log,
+    percentiles,
+    postgres_url,
+    recorded,
+    run_child,
+    save_results,
+    timed,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
-RESULTS = ROOT / "bench" / "results"
-POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 VERSION = 2  # bump when the generated data changes shape: cached data sets are then rebuilt
 TARGET_SWEEP_MS = 100.0  # one sweep with nothing due, 1,000,000 open tickets (the issue)
@@ -51,15 +64,8 @@ PRIORITIES = [("normal", 70), ("low", 12), ("high", 14), ("urgent", 4)]
 
 
 def main(argv: list[str] | None = None) -> int:
-    from frontdesk.core.probe import answers
-
     parser = argparse.ArgumentParser(prog="python -m bench.sla", description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--db",
-        choices=["sqlite", "postgres", "postgresql", "both"],
-        default=None,
-        help="default: both when PostgreSQL answers at BENCH_POSTGRES_URL, else sqlite",
-    )
+    add_database_option(parser)
     parser.add_argument("--tickets", type=int, default=1_000_000, help="open tickets (default 1,000,000)")
     parser.add_argument("--sweeps", type=int, default=50, help="timed sweeps with nothing due (default 50)")
     parser.add_argument("--due", type=int, default=100, help="clocks due in the busy sweep (default 100)")
@@ -72,8 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         return child(args)
 
-    db = args.db or ("both" if answers("postgres", POSTGRES_ADMIN_URL) else "sqlite")
-    databases = {"both": ["sqlite", "postgres"], "postgresql": ["postgres"]}.get(db, [db])
+    databases = chosen_databases(args.db)
     runs: dict[str, Any] = {"sweep": {}, "latency": {}}
     for name in databases:
         print(f"\n== SLA sweep: {name}, {args.tickets:,} open tickets ==", flush=True)
@@ -89,52 +94,32 @@ def main(argv: list[str] | None = None) -> int:
             except RuntimeError as exc:
                 runs["latency"][label] = {"not_measured": str(exc)}
     print_report(runs, args)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"sla-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
-    path.write_text(json.dumps({"args": vars(args), **runs}, indent=1, default=str))
-    print(f"\nSaved to {path.relative_to(ROOT)}")
+    save_results("sla", {"args": vars(args), **runs})
     return 0
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
-    env.update(extra)
-    return env
-
-
-def _postgres_url(name: str) -> str:
-    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
 def run_sweep(db: str, args: argparse.Namespace) -> dict[str, Any]:
     from bench.__main__ import _postgres_database
 
     data_dir = DATA / f"sla-{db}-{args.tickets}"
-    env = _env(FRONTDESK_DATA=str(data_dir))
+    env = child_env(FRONTDESK_DATA=str(data_dir))
     fresh = args.rebuild or not _cached(data_dir, args.tickets)
     if db == "postgres":
         name = f"frontdesk_bench_sla_{args.tickets}"
-        env["DATABASE_URL"] = _postgres_url(name)
+        env["DATABASE_URL"] = postgres_url(name)
         fresh = _postgres_database(name, fresh=fresh) or fresh
     if fresh and data_dir.exists():
         shutil.rmtree(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "bench.sla", "--child", "sweep", "--tickets", str(args.tickets)]
     command += ["--sweeps", str(args.sweeps), "--due", str(args.due)]
-    result = subprocess.run(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, check=False)
-    if result.returncode != 0:
-        raise SystemExit(f"the sweep measurement failed with exit status {result.returncode} (output above)")
-    measured: dict[str, Any] = json.loads(result.stdout.decode().strip().splitlines()[-1])
+    measured = run_child(command, env, "sweep measurement")
     measured["load_average"] = os.getloadavg()
     return measured
 
 
 def _cached(data_dir: Path, tickets: int) -> bool:
-    marker = data_dir / "sla-dataset.json"
-    if not marker.exists():
-        return False
-    info = json.loads(marker.read_text())
-    return bool(info.get("version") == VERSION and info.get("tickets") == tickets)
+    return cached(data_dir / "sla-dataset.json", version=VERSION, tickets=tickets)
 
 
 # --- the latency: real processes, a webhook receiver on loopback -------------------------------
@@ -232,12 +217,12 @@ def run_latency(db: str, *, separate: bool, count: int) -> dict[str, Any]:
     from frontdesk.core.probe import answers
 
     work = Path(tempfile.mkdtemp(prefix="bench-sla-latency-"))
-    env = _env(FRONTDESK_DATA=str(work), FRONTDESK_EMAIL_HOST="127.0.0.1", FRONTDESK_EMAIL_PORT="9")
+    env = child_env(FRONTDESK_DATA=str(work), FRONTDESK_EMAIL_HOST="127.0.0.1", FRONTDESK_EMAIL_PORT="9")
     queue = ""
     if db == "postgres":
         name = "frontdesk_bench_sla_latency"
         _postgres_database(name, fresh=True)
-        env["DATABASE_URL"] = _postgres_url(name)
+        env["DATABASE_URL"] = postgres_url(name)
     if separate:
         if not answers("redis", REDIS_URL):
             raise RuntimeError(f"Redis does not answer at {REDIS_URL} (BENCH_REDIS_URL)")
@@ -372,10 +357,6 @@ def child(args: argparse.Namespace) -> int:
     return child_latency_tickets(args.latency_tickets)
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def child_sweep(args: argparse.Namespace) -> int:
     from django.conf import settings
     from django.core.management import call_command
@@ -412,37 +393,25 @@ def _counts() -> dict[str, Any]:
 def time_quiet_sweeps(now: datetime, sweeps: int) -> dict[str, Any]:
     """`sla_sweep` at the instant the data set was built (every alarm is later), `sweeps` times,
     after one unmeasured sweep; then the sweep's query with its plan."""
-    from django.db import connection
-
     from frontdesk.sla.services import sla_sweep
 
-    statements: list[tuple[str, Any]] = []
+    fired = 0
 
-    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        statements.append((sql, params))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        fired = sla_sweep(now=now)
-    timings = []
-    for _ in range(sweeps):
-        started = time.perf_counter()
+    def sweep() -> None:
+        nonlocal fired
         fired += sla_sweep(now=now)
-        timings.append((time.perf_counter() - started) * 1000)
+
+    _result, statements = recorded(sweep)
+    timings, _cpu, _last = timed(sweep, sweeps, warm_up=False)  # the recorded sweep was the unmeasured one
     sql, params = statements[0]  # the query that finds what is due
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
-        else:
-            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-        plan = "\n".join(" ".join(str(part) for part in row[-1:]) for row in cursor.fetchall())
-    timings.sort()
+    plan = explain(sql, params, analyze=True)
+    p50, p95 = percentiles(timings, digits=3)
     return {
         "sweeps": sweeps,
         "fired": fired,
-        "p50_ms": round(statistics.median(timings), 3),
-        "p95_ms": round(timings[max(0, round(0.95 * len(timings)) - 1)], 3),
-        "max_ms": round(timings[-1], 3),
+        "p50_ms": p50,
+        "p95_ms": p95,
+        "max_ms": round(max(timings), 3),
         "sql": sql % tuple(repr(str(value)) for value in params),
         "plan": plan,
         "uses_index": "sla_clock_alarm_due" in plan and "Seq Scan" not in plan and "SCAN sla_clock" not in plan,

@@ -15,7 +15,6 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -24,12 +23,25 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-from bench.measure import analyze, database_mb
+from bench.measure import (
+    ROOT,
+    add_database_option,
+    analyze,
+    cached,
+    child_env,
+    chosen_databases,
+    database_mb,
+    explain,
+    log,
+    percentiles,
+    postgres_url,
+    recorded,
+    run_child,
+    save_results,
+    timed,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
-RESULTS = ROOT / "bench" / "results"
-POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 POSTGRES_DATABASE = "bench_surveys"
 VERSION = 2  # bump when the generated data changes shape (or the indexes): cached data sets are then rebuilt
 TARGET_MS = 1000.0  # every dashboard query over 1,000,000 answers (the issue)
@@ -138,15 +150,8 @@ COMMENTS: dict[str, dict[str, list[str]]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    from frontdesk.core.probe import answers
-
     parser = argparse.ArgumentParser(prog="python -m bench.surveys", description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--db",
-        choices=["sqlite", "postgres", "postgresql", "both"],
-        default=None,
-        help="default: both when PostgreSQL answers at BENCH_POSTGRES_URL, else sqlite",
-    )
+    add_database_option(parser)
     parser.add_argument("--answers", type=int, default=1_000_000, help="answers in the data set (default 1,000,000)")
     parser.add_argument("--runs", type=int, default=9, help="timed runs of each query after one unmeasured (default 9)")
     parser.add_argument("--rebuild", action="store_true", help="build the data set again even if it is cached")
@@ -155,18 +160,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         return child(args)
 
-    db = args.db or ("both" if answers("postgres", POSTGRES_ADMIN_URL) else "sqlite")
-    databases = {"both": ["sqlite", "postgres"], "postgresql": ["postgres"]}.get(db, [db])
     runs = []
-    for name in databases:
+    for name in chosen_databases(args.db):
         print(f"\n== survey dashboards: {name}, {args.answers:,} answers ==", flush=True)
         runs.append(run_database(name, args))
     for run in runs:
         print_report(run)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"surveys-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
-    path.write_text(json.dumps({"args": vars(args), "runs": runs}, indent=1, default=str))
-    print(f"\nSaved to {path.relative_to(ROOT)}")
+    save_results("surveys", {"args": vars(args), "runs": runs})
     return 0
 
 
@@ -174,13 +174,11 @@ def run_database(db: str, args: argparse.Namespace) -> dict[str, Any]:
     from bench.__main__ import _postgres_database
 
     data_dir = DATA / f"surveys-{db}"
-    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env["FRONTDESK_DATA"] = str(data_dir)
+    env = child_env(FRONTDESK_DATA=str(data_dir))
     fresh = args.rebuild or not _cached(data_dir, args.answers)
     if db == "postgres":
         # One database whatever the size: the marker in the data folder says which size it holds.
-        env["DATABASE_URL"] = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{POSTGRES_DATABASE}"
+        env["DATABASE_URL"] = postgres_url(POSTGRES_DATABASE)
         fresh = _postgres_database(POSTGRES_DATABASE, fresh=fresh) or fresh
     if fresh and data_dir.exists():
         shutil.rmtree(data_dir)
@@ -188,20 +186,13 @@ def run_database(db: str, args: argparse.Namespace) -> dict[str, Any]:
     load_before = os.getloadavg()
     command = [sys.executable, "-m", "bench.surveys", "--child", "--answers", str(args.answers)]
     command += ["--runs", str(args.runs)]
-    result = subprocess.run(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, check=False)
-    if result.returncode != 0:
-        raise SystemExit(f"the survey measurement failed with exit status {result.returncode} (output above)")
-    measured: dict[str, Any] = json.loads(result.stdout.decode().strip().splitlines()[-1])
+    measured = run_child(command, env, "survey measurement")
     measured.update(db=db, load_average={"before": load_before, "after": os.getloadavg(), "cpus": os.cpu_count()})
     return measured
 
 
 def _cached(data_dir: Path, answers: int) -> bool:
-    marker = data_dir / "surveys-dataset.json"
-    if not marker.exists():
-        return False
-    info = json.loads(marker.read_text())
-    return bool(info.get("version") == VERSION and info.get("answers") == answers)
+    return cached(data_dir / "surveys-dataset.json", version=VERSION, answers=answers)
 
 
 def print_report(run: dict[str, Any]) -> None:
@@ -254,10 +245,6 @@ def print_report(run: dict[str, Any]) -> None:
 # --- child: build the data set, time the queries ---------------------------------------------
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def child(args: argparse.Namespace) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "frontdesk.settings")
     import logging
@@ -308,47 +295,10 @@ def _counts(now: datetime) -> dict[str, Any]:
     }
 
 
-def _timed(call: Callable[[], object], runs: int) -> tuple[list[float], list[float], object]:
-    """Wall-clock and this process's CPU milliseconds of each run, after one unmeasured run (the caches warm)."""
-    result = call()
-    timings, cpu = [], []
-    for _ in range(runs):
-        started, started_cpu = time.perf_counter(), time.process_time()
-        result = call()
-        timings.append((time.perf_counter() - started) * 1000)
-        cpu.append((time.process_time() - started_cpu) * 1000)
-    return timings, cpu, result
-
-
-def _percentiles(timings: list[float]) -> tuple[float, float]:
-    ordered = sorted(timings)
-    return round(statistics.median(ordered), 2), round(ordered[max(0, round(0.95 * len(ordered)) - 1)], 2)
-
-
 def _plans(call: Callable[[], object]) -> list[str]:
-    """The plan of every statement `call` runs."""
-    from django.db import connection
-
-    statements: list[tuple[str, Any]] = []
-
-    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        statements.append((sql, params))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        call()
-    plans = []
-    with connection.cursor() as cursor:
-        for sql, params in statements:
-            if not sql.lstrip().upper().startswith("SELECT"):
-                continue
-            if connection.vendor == "postgresql":
-                cursor.execute("EXPLAIN " + sql, params)
-                plans.append("\n".join(row[0] for row in cursor.fetchall()))
-            else:
-                cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-                plans.append("\n".join(str(row[-1]) for row in cursor.fetchall()))
-    return plans
+    """The plan of every SELECT `call` runs."""
+    _result, statements = recorded(call)
+    return [explain(sql, params) for sql, params in statements if sql.lstrip().upper().startswith("SELECT")]
 
 
 def measure_queries(now: datetime, runs: int) -> list[dict[str, Any]]:
@@ -454,12 +404,12 @@ def measure_queries(now: datetime, runs: int) -> list[dict[str, Any]]:
     figures: list[dict[str, Any]] = []
     for label, call, target in queries:
         try:
-            timings, cpu, result = _timed(call, runs)
+            timings, cpu, result = timed(call, runs)
         except Exception as exc:  # a page that does not render (the project mid-change): said, not fatal
             figures.append({"label": label, "not_measured": f"{type(exc).__name__}: {exc}"})
             log(f"  {label}: not measured: {exc}")
             continue
-        p50, p95 = _percentiles(timings)
+        p50, p95 = percentiles(timings)
         page_like = label.startswith("dashboard page") or label.startswith("phrases")
         plans = [] if page_like else _plans(call)
         figures.append(
@@ -493,11 +443,11 @@ def _index_only(plans: list[str]) -> bool:
 
 
 def _rows(result: object) -> int:
-    from frontdesk.surveys import scores
+    from frontdesk.api.pagination import Page
 
     if isinstance(result, list):
         return len(result)
-    if isinstance(result, scores.AnswerPage):
+    if isinstance(result, Page):
         return len(result.items)
     return 1
 
@@ -530,8 +480,8 @@ def measure_throttle(now: datetime, info: dict[str, Any]) -> dict[str, Any]:
             started = time.perf_counter()
             surveyed_within(contact_id=contact, now=moment, days=30)
             timings.append((time.perf_counter() - started) * 1000)
-    p50, p95 = _percentiles(timings)
-    sql_p50, sql_p95 = _percentiles(statements)
+    p50, p95 = percentiles(timings)
+    sql_p50, sql_p95 = percentiles(statements)
     plans = _plans(lambda: surveyed_within(contact_id=calls[0][0], now=calls[0][1], days=30))
     sent = Invitation.objects.filter(sent_at__isnull=False).count()
     plan = " / ".join(line.strip() for line in plans[0].splitlines()[:3]) if plans else ""

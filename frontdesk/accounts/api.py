@@ -49,7 +49,7 @@ from frontdesk.accounts.services import (
     user_create,
 )
 from frontdesk.api.auth import request_agent
-from frontdesk.api.pagination import NamePage, paginate_by_name
+from frontdesk.api.pagination import Page, paginate
 from frontdesk.api.schemas import ERRORS
 from frontdesk.core.errors import NotFound, ValidationError
 
@@ -77,10 +77,10 @@ def _agents(user: User, agent_ids: list[int], field: str) -> list[User]:
 
 
 @router.get("/contacts", response={200: ContactPage, **ERRORS}, summary="List contacts", tags=["contacts"])
-def list_contacts(request: HttpRequest, query: Query[NameListQuery]) -> NamePage[Contact]:
+def list_contacts(request: HttpRequest, query: Query[NameListQuery]) -> Page[Contact]:
     """Contacts by name; `q` matches the name or any address."""
     contacts = contact_list(user=request_agent(request), query=query.q).prefetch_related("identities")
-    return paginate_by_name(contacts, cursor=query.cursor, size=query.limit)
+    return paginate(contacts, order="name", cursor=query.cursor, size=query.limit)
 
 
 @router.post("/contacts", response={201: ContactOut, **ERRORS}, summary="Create a contact", tags=["contacts"])
@@ -154,10 +154,10 @@ def merge_contact(request: HttpRequest, contact_id: int, payload: ContactMergeIn
     summary="List organisations",
     tags=["organisations"],
 )
-def list_organisations(request: HttpRequest, query: Query[NameListQuery]) -> NamePage[Organisation]:
+def list_organisations(request: HttpRequest, query: Query[NameListQuery]) -> Page[Organisation]:
     """Organisations by name; `q` matches words of the name."""
     organisations = organisation_list(user=request_agent(request), query=query.q).select_related("owner")
-    return paginate_by_name(organisations, cursor=query.cursor, size=query.limit)
+    return paginate(organisations, order="name", cursor=query.cursor, size=query.limit)
 
 
 @router.post(

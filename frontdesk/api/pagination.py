@@ -25,9 +25,6 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
-NamePage = Page  # the contacts' and organisations' pages (accounts.api)
-
-
 def paginate(rows: QuerySet[M], *, order: str, cursor: str = "", size: int = 25) -> Page[M]:
     """A page of `rows` ordered by `order` (a field or an annotation; "-" for descending), then by
     id the same way; `cursor` is the `next_cursor` of the page before."""
@@ -40,10 +37,6 @@ def paginate(rows: QuerySet[M], *, order: str, cursor: str = "", size: int = 25)
     items = list(rows[: size + 1])
     last = items[size - 1] if len(items) > size else None
     return Page(items[:size], _encode(getattr(last, name), last.pk) if last is not None else None)
-
-
-def paginate_by_name(rows: QuerySet[M], *, cursor: str = "", size: int = 25) -> Page[M]:
-    return paginate(rows, order="name", cursor=cursor, size=size)
 
 
 def _field(rows: QuerySet[M], name: str) -> Field[object, object]:

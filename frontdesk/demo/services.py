@@ -31,15 +31,17 @@ from frontdesk.notifications.models import Notification, StaffEmail
 from frontdesk.routing.models import IntervalKind, WorkInterval
 from frontdesk.routing.services import routing_profile_update
 from frontdesk.sla.services import TargetInput, calendar_save, contract_save, holiday_add, policy_save
-from frontdesk.surveys.models import FollowUp, Invitation, InvitationStatus, Survey, SurveyKind, Topic, Trigger
+from frontdesk.surveys.models import FollowUp, InvitationStatus, Survey, SurveyKind, Topic, Trigger
 from frontdesk.surveys.services import (
     QuestionInput,
     answers_record,
     followup_close,
     invitation_schedule,
     language_for,
+    programme,
     programme_update,
     survey_save,
+    surveyed_within,
 )
 from frontdesk.tickets.models import BookingChannel, BookingStage, Channel, Outcome, Status, Ticket
 from frontdesk.tickets.services import (
@@ -584,30 +586,29 @@ def _load_surveys(
             QuestionInput(kind="comment"),
         ],
     )
-    _load_survey_history(rng, after_ticket, now)
+    _load_survey_history(rng, after_ticket, admin, now)
 
 
-def _load_survey_history(rng: random.Random, survey: Survey, now: datetime) -> None:
-    """Every solved ticket gets its invitation, as the sweep would have left it (sent, throttled,
-    or still waiting for its delay), so that the event handlers find nothing left to schedule."""
+def _load_survey_history(rng: random.Random, survey: Survey, admin: User, now: datetime) -> None:
+    """Every solved ticket gets its invitation, as the sweep would have left it (sent, throttled
+    by the programme's days, or still waiting for its delay), so that the event handlers find
+    nothing left to schedule. Marked sent without sending: the demo has no mailbox."""
     questions = {q.kind: q for q in survey.questions.all()}
-    last_sent: dict[int, datetime] = {}
+    throttle_days = programme().throttle_days
     solved = Ticket.objects.filter(solved_at__isnull=False).select_related("requester").order_by("solved_at")
     for ticket in solved.exclude(channel=Channel.PHONE):
         assert ticket.solved_at is not None
         invitation = invitation_schedule(survey=survey, contact=ticket.requester, ticket=ticket, now=ticket.solved_at)
         if invitation is None or invitation.send_at > now:
             continue
-        previous = last_sent.get(ticket.requester_id)
-        if previous is not None and invitation.send_at - previous < timedelta(days=30):
-            invitation.status, invitation.reason = InvitationStatus.THROTTLED, "Surveyed within 30 days."
+        if surveyed_within(contact_id=invitation.contact_id, now=invitation.send_at, days=throttle_days):
+            invitation.status = InvitationStatus.THROTTLED
+            invitation.reason = f"Surveyed within {throttle_days} days."
             invitation.save(update_fields=["status", "reason"])
             continue
-        last_sent[ticket.requester_id] = invitation.send_at
-        Invitation.objects.filter(pk=invitation.pk).update(
-            status=InvitationStatus.SENT, sent_at=invitation.send_at, to_address=f"guest{ticket.requester_id}@demo"
-        )
-        invitation.refresh_from_db()
+        invitation.status, invitation.sent_at = InvitationStatus.SENT, invitation.send_at
+        invitation.to_address = f"guest{ticket.requester_id}@demo"
+        invitation.save(update_fields=["status", "sent_at", "to_address"])
         if rng.random() > 0.35:
             continue
         language = language_for(ticket.requester, ticket)
@@ -627,7 +628,7 @@ def _load_survey_history(rng: random.Random, survey: Survey, now: datetime) -> N
     for follow_up in FollowUp.objects.filter(created_at__lt=now - timedelta(days=5)).select_related("owner"):
         followup_close(
             follow_up=follow_up,
-            actor=follow_up.owner or User.objects.get(email=ADMIN_EMAIL),
+            actor=follow_up.owner or admin,
             action_plan="Called the customer, apologised and explained what went wrong.",
             outcome="The customer accepted a discount on their next stay.",
             now=follow_up.due_at,

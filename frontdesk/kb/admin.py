@@ -5,38 +5,31 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from frontdesk.kb.models import ChangelogEntry, ChangelogSubscription, Search, Translation, Vote
-
-
-class _ReadOnly(admin.ModelAdmin):  # a base for several models
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+from frontdesk.tickets.admin import ReadOnlyAdmin
 
 
 @admin.register(Translation)
-class TranslationAdmin(_ReadOnly):
+class TranslationAdmin(ReadOnlyAdmin[Translation]):
     list_display = ["title", "article", "locale", "status", "version", "source_version", "helpful", "unhelpful"]
     list_filter = ["status", "locale"]
     search_fields = ["title"]
 
 
 @admin.register(Vote)
-class VoteAdmin(_ReadOnly):
+class VoteAdmin(ReadOnlyAdmin[Vote]):
     list_display = ["translation", "helpful", "comment", "created_at"]
     list_filter = ["helpful"]
 
 
 @admin.register(Search)
-class SearchAdmin(_ReadOnly):
+class SearchAdmin(ReadOnlyAdmin[Search]):
     list_display = ["query", "locale", "source", "results", "clicked", "created_at"]
     list_filter = ["source", "locale"]
     search_fields = ["normalised"]
 
 
 @admin.register(ChangelogEntry)
-class ChangelogEntryAdmin(_ReadOnly):
+class ChangelogEntryAdmin(ReadOnlyAdmin[ChangelogEntry]):
     list_display = ["title", "locale", "published_on", "is_published", "announced_at"]
     list_filter = ["is_published", "locale"]
 

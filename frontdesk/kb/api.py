@@ -102,14 +102,17 @@ from frontdesk.kb.selectors import (
     AGENTS,
     CUSTOMERS,
     EVERYONE,
+    ArticleItem,
     EditorRow,
     Reader,
     access_article,
     access_category,
     access_changelog_entry,
     access_editor_article,
+    access_editor_file,
     access_section,
     access_translation,
+    access_version,
     category_list,
     category_tree,
     changelog_list,
@@ -330,7 +333,8 @@ def save_kb_translation(
     to date with the source."""
     user = request_agent(request)
     article = access_editor_article(user, article_id)
-    existed = any(t.locale == locale.lower() for t in article.translations.all())
+    locale = services.normalise_locale(locale)
+    existed = any(t.locale == locale for t in article.translations.all())
     saved = services.translation_save(
         actor=user, article=article, locale=locale, **payload.model_dump(), now=timezone.now()
     )
@@ -380,11 +384,8 @@ def diff_kb_versions(request: HttpRequest, article_id: int, locale: str, query: 
     summary="A version of a translation",
 )
 def get_kb_version(request: HttpRequest, article_id: int, locale: str, number: int) -> Version:
-    translation = access_translation(request_agent(request), article_id, locale)
-    version = translation.versions.select_related("author").filter(number=number).first()
-    if version is None:
-        raise NotFound(_("This translation has no version %(number)s.") % {"number": number})
-    return version
+    user = request_agent(request)
+    return access_version(user, access_translation(user, article_id, locale), number)
 
 
 @router.post(
@@ -432,10 +433,7 @@ def upload_kb_file(request: HttpRequest, article_id: int, upload: File[UploadedF
 )
 def delete_kb_file(request: HttpRequest, article_id: int, file_id: int) -> WithStatus[None]:
     user = request_agent(request)
-    file = access_editor_article(user, article_id).files.filter(pk=file_id).first()
-    if file is None:
-        raise NotFound(_("Article %(article)s has no file %(id)s.") % {"article": article_id, "id": file_id})
-    services.article_file_delete(actor=user, file=file)
+    services.article_file_delete(actor=user, file=access_editor_file(user, article_id, file_id))
     return WithStatus(204, None)
 
 
@@ -667,15 +665,16 @@ def list_help_centre_categories(request: HttpRequest, query: Query[PublicQuery])
     summary="A section's articles",
     tags=PUBLIC,
 )
-def list_help_centre_section_articles(request: HttpRequest, section_id: int, query: Query[PublicQuery]) -> list[object]:
+def list_help_centre_section_articles(
+    request: HttpRequest, section_id: int, query: Query[PublicQuery]
+) -> list[ArticleItem]:
     """Published articles the reader may read: those in the reader's language first, then those
     only in others. A section with none is 404."""
-    section = Section.objects.filter(pk=section_id).first()
     locale = _locale(query.locale, settings.LANGUAGE_CODE)
-    items = section_articles(reader=_reader(request), section=section, locale=locale) if section else []
+    items = section_articles(reader=_reader(request), section=section_id, locale=locale)
     if not items:
         raise NotFound(_("Section %(id)s does not exist.") % {"id": section_id})
-    return list(items)
+    return items
 
 
 @router.get(

@@ -4,9 +4,8 @@ Names and descriptions of categories and sections are per language: one field pe
 the site (`name_en`, `name_es`, …); a language the site does not offer keeps what it had.
 """
 
-import re
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django import forms
@@ -17,25 +16,12 @@ from django.utils.translation import gettext_lazy as _
 
 from frontdesk.kb.models import Article, ArticleStatus, Category, ChangelogEntry, Section, Visibility
 from frontdesk.kb.selectors import localised
-from frontdesk.workspace.forms import ANY, FixedChoices, ServiceForm, WorkspaceForm
+from frontdesk.kb.services import COLOUR, LOCALE
+from frontdesk.reports.periods import days_period
+from frontdesk.workspace.forms import ANY, FixedChoices, ReadOnlyForm, ServiceForm, WorkspaceForm
 
 LANGUAGE_CHOICES = [(code, name) for code, name in settings.LANGUAGES]
-# What a locale typed for a translation may look like: "en", "pt-br", "zh-hans".
-LOCALE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
-COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 REPORT_DAYS = 30
-
-
-class ReadOnlyMixin:
-    """A form that readers see with every field disabled: they may read it, not change it."""
-
-    read_only = False
-    fields: dict[str, forms.Field]
-
-    def make_read_only(self) -> None:
-        self.read_only = True
-        for field in self.fields.values():
-            field.disabled = True
 
 
 def section_choices(sections: Sequence[Section], locale: str) -> list[tuple[str, str]]:
@@ -115,7 +101,7 @@ class ArticleCreateForm(_ArticlePlaceForm):
         }
 
 
-class ArticleSettingsForm(ReadOnlyMixin, _ArticlePlaceForm):
+class ArticleSettingsForm(_ArticlePlaceForm, ReadOnlyForm):
     """Where an article is shown and to whom: its section, visibility and order."""
 
     visibility = forms.ChoiceField(label=_("Visibility"), choices=FixedChoices(Visibility.choices))
@@ -131,7 +117,7 @@ class ArticleSettingsForm(ReadOnlyMixin, _ArticlePlaceForm):
         return {"section": self._chosen_section(), "visibility": data["visibility"], "position": data["position"]}
 
 
-class TranslationForm(ReadOnlyMixin, ServiceForm):
+class TranslationForm(ReadOnlyForm):
     title = forms.CharField(label=_("Title"), max_length=200)
     body = forms.CharField(label=_("Body (Markdown)"), required=False, widget=_textarea(22, **{"class": "kb-markdown"}))
     note = forms.CharField(
@@ -362,12 +348,8 @@ class ChangelogForm(ServiceForm):
         super().__init__(data, initial=initial)
 
     def clean_tags(self) -> list[str]:
-        tags: list[str] = []
-        for part in self.cleaned_data["tags"].split(","):
-            tag = part.strip().lower()
-            if tag and tag not in tags:
-                tags.append(tag)
-        return tags
+        """The tags as typed; kb.services.normalise_tags makes them lower-case and each once."""
+        return [tag for tag in (part.strip() for part in self.cleaned_data["tags"].split(",")) if tag]
 
     def changelog_arguments(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -411,10 +393,5 @@ class ReportPeriodForm(WorkspaceForm):
 
     def bounds(self) -> tuple[datetime, datetime]:
         """The first moment of the start day and the first moment after the end day."""
-        zone = timezone.get_current_timezone()
-        start: date = self.cleaned_data["start"]
-        end: date = self.cleaned_data["end"]
-        return (
-            datetime.combine(start, time.min, tzinfo=zone),
-            datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
-        )
+        period = days_period(self.cleaned_data["start"], self.cleaned_data["end"], zone=timezone.get_current_timezone())
+        return period.start, period.end

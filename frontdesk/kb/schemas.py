@@ -140,20 +140,10 @@ class TranslationStateOut(Schema):
     helpful: int
     unhelpful: int
 
-
-def _states(article: Article) -> list[dict[str, object]]:
-    translations = list(article.translations.all())
-    source = source_translation(article)
-    fields = ("id", "locale", "title", "status", "version", "source_version", "published_at", "updated_at")
-    return [
-        {
-            **{name: getattr(t, name) for name in fields},
-            "helpful": t.helpful,
-            "unhelpful": t.unhelpful,
-            "outdated": is_outdated(t, source),
-        }
-        for t in sorted(translations, key=lambda t: (t.locale != article.source_locale, t.locale))
-    ]
+    @staticmethod
+    def resolve_outdated(translation: Translation) -> bool:
+        # The article and its translations come prefetched with it (access_article).
+        return is_outdated(translation, source_translation(translation.article))
 
 
 class ArticleOut(Schema):
@@ -169,8 +159,8 @@ class ArticleOut(Schema):
     translations: list[TranslationStateOut]
 
     @staticmethod
-    def resolve_translations(article: Article) -> list[dict[str, object]]:
-        return _states(article)
+    def resolve_translations(article: Article) -> list[Translation]:
+        return sorted(article.translations.all(), key=lambda t: (t.locale != article.source_locale, t.locale))
 
 
 class ArticleIn(Input):
@@ -191,36 +181,20 @@ class ArticlePatch(Input):
     position: Position | None = None
 
 
-class TranslationOut(Schema):
+class TranslationOut(TranslationStateOut):
     """An article in one language: its Markdown, the sanitised HTML readers see, and its workflow."""
 
-    id: int
     article: int = Field(alias="article_id", description="Article id.")
-    locale: str
     is_source: bool
-    title: str
     slug: str
     body: str = Field(description="Markdown.")
     html: str = Field(description="Rendered and sanitised.")
-    status: ArticleStatus
-    version: int
-    source_version: int | None
-    outdated: bool
-    published_at: datetime | None
-    updated_at: datetime
     updated_by: int | None = Field(alias="updated_by_id", description="Agent id.")
-    helpful: int
-    unhelpful: int
     url: str = Field(description="Its page in the help centre (for those who may read it).")
 
     @staticmethod
     def resolve_is_source(translation: Translation) -> bool:
         return translation.locale == translation.article.source_locale
-
-    @staticmethod
-    def resolve_outdated(translation: Translation) -> bool:
-        # The article's translations are prefetched by access_article.
-        return is_outdated(translation, source_translation(translation.article))
 
     @staticmethod
     def resolve_url(translation: Translation) -> str:
@@ -317,19 +291,22 @@ class PreviewOut(Schema):
 # --- search ------------------------------------------------------------------------------
 
 
-class HitOut(Schema):
+class PublicHitOut(Schema):
     article_id: int
-    translation_id: int
     locale: str
     title: str
     snippet_html: str = Field(description="Escaped text, the matches in <mark>.")
-    score: float
     other_language: bool = Field(description="The article has no translation in the language searched.")
     url: str = Field(description="Its page in the help centre.")
 
     @staticmethod
     def resolve_url(hit: Hit) -> str:
         return absolute(article_url(hit.locale, hit.article_id, hit.url_slug))
+
+
+class HitOut(PublicHitOut):
+    translation_id: int
+    score: float
 
 
 class SearchQuery(Input):
@@ -589,19 +566,6 @@ class PublicArticleOut(Schema):
 
 class PublicArticleQuery(PublicQuery):
     search: str = Field("", max_length=200, description="The `search` of the results it was opened from.")
-
-
-class PublicHitOut(Schema):
-    article_id: int
-    locale: str
-    title: str
-    snippet_html: str = Field(description="Escaped text, the matches in <mark>.")
-    other_language: bool = Field(description="The article has no translation in the reader's language.")
-    url: str
-
-    @staticmethod
-    def resolve_url(hit: Hit) -> str:
-        return absolute(article_url(hit.locale, hit.article_id, hit.url_slug))
 
 
 class PublicSearchQuery(PublicQuery):

@@ -65,7 +65,6 @@ REINDEX_CACHE_KB = 256 * 1024  # SQLite's page cache while reindex_all writes
 # tf·(k1+1) / (tf + k1·(1 − b + b·L/A)) = tf·2200·A / (1000·tf·A + 300·A + 900·L). The idf is sent
 # multiplied by 1000 and rounded, and the quotient taken times 1000: a score is BM25 × 1,000,000,
 # summed from integers, the same on every database.
-_K1_1000 = round(K1 * 1000)
 _NUMERATOR = round((K1 + 1) * 1000)  # 2200
 _CONSTANT = round(K1 * (1 - B) * 1000)  # 300
 _PER_LENGTH = round(K1 * B * 1000)  # 900
@@ -194,7 +193,6 @@ class Language:
     def __init__(self, locale: str, *, cache: int | None = STEM_CACHE) -> None:
         base = locale.lower().replace("_", "-").split("-")[0]
         algorithm = _ALGORITHMS.get(base)
-        self.locale = locale
         self.stopwords = STOPWORDS.get(base, frozenset())
         self._stemmer = snowballstemmer.stemmer(algorithm) if algorithm in snowballstemmer.algorithms() else None
         self._lock = threading.Lock()  # a Snowball stemmer keeps its word in itself while it works
@@ -312,15 +310,6 @@ def unindex_translation(translation_id: int) -> None:
         _update_masks(article_id, bits)
 
 
-def index_article(article_id: int) -> None:
-    """Every translation of an article, and those it no longer has: after a change of visibility,
-    or its deletion."""
-    ids = set(Translation.objects.filter(article_id=article_id).values_list("pk", flat=True))
-    ids |= set(SearchDocument.objects.filter(article_id=article_id).values_list("pk", flat=True))
-    for translation_id in sorted(ids):
-        index_translation(translation_id)
-
-
 def _ensure_locale(locale: str) -> None:
     """A SearchLocale row, with the first free bit (at most 63 languages), for a new language."""
     if SearchLocale.objects.filter(locale=locale).exists():
@@ -344,12 +333,11 @@ def _remove(translation_id: int) -> None:
     if document is None:
         return
     postings = SearchPosting.objects.filter(document_id=translation_id)
-    SearchTerm.objects.filter(pk__in=list(postings.values_list("term_id", flat=True))).update(df=F("df") - 1)
-    postings.delete()
+    SearchTerm.objects.filter(pk__in=postings.values("term_id")).update(df=F("df") - 1)
     SearchLocale.objects.filter(locale=document.locale).update(
         documents=F("documents") - 1, length=F("length") - document.length
     )
-    document.delete()
+    document.delete()  # and its postings (on_delete=CASCADE: one DELETE, no signals)
 
 
 def _add(translation: Translation, bits: dict[str, int]) -> None:
@@ -422,10 +410,15 @@ def _masks(translations: Iterable[tuple[str, bool]], bits: dict[str, int]) -> tu
 
 def _update_masks(article_id: int, bits: dict[str, int]) -> None:
     """Give the article's other translations its new masks, where they changed."""
-    documents = SearchDocument.objects.filter(article_id=article_id)
-    published_in, indexed_in = _masks(documents.values_list("locale", "published"), bits)
-    stale = list(documents.exclude(published_in=published_in, indexed_in=indexed_in).values_list("pk", flat=True))
+    documents = list(
+        SearchDocument.objects.filter(article_id=article_id).values_list(
+            "pk", "locale", "published", "published_in", "indexed_in"
+        )
+    )
+    masks = _masks([(locale, published) for _, locale, published, _, _ in documents], bits)
+    stale = [pk for pk, _, _, *current in documents if tuple(current) != masks]
     if stale:
+        published_in, indexed_in = masks
         SearchDocument.objects.filter(pk__in=stale).update(published_in=published_in, indexed_in=indexed_in)
         SearchPosting.objects.filter(document_id__in=stale).update(published_in=published_in, indexed_in=indexed_in)
 
@@ -599,13 +592,13 @@ def search(
     """Translations whose title or body has the query's words, best first: the reader's language,
     then articles only in other languages. `published_only=False` (agents) also finds drafts and
     translations in review."""
-    stats = _stats()
     reader = language(locale)
     seen: dict[str, _Word] = {}
     for word, _ in tokens(query):
         if word not in seen and not reader.is_stopword(word) and len(seen) < MAX_QUERY_WORDS:
             seen[word] = _Word(word)
-    if not seen or not stats or not visibilities:
+    stats = _stats() if seen and visibilities else {}
+    if not stats:
         return SearchResult(hits=[], total=0, corrections={})
     words, corrections = _plan(list(seen.values()), reader=locale, stats=stats, correct=True)
     ranked, total = _rank(
@@ -626,12 +619,12 @@ def suggest(
     """Published articles for a long text (a ticket's subject and body, a half-written ticket
     form): searched for its most telling words, those frequent in the text and rare in the
     knowledge base. No typo correction: a long text has enough words."""
-    stats = _stats()
     reader = language(locale)
     counts = Counter(
         word for word, _ in tokens(text) if len(word) >= CORRECT_MIN_LENGTH - 1 and not reader.is_stopword(word)
     )
-    if not counts or not stats or not visibilities:
+    stats = _stats() if counts and visibilities else {}
+    if not stats:
         return []
     words, _ = _plan([_Word(word) for word, _ in counts.most_common(SUGGEST_TOKENS)], reader=locale, stats=stats)
 
@@ -792,6 +785,20 @@ def _placeholders(values: Sequence[Any]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
+class _Ranked(NamedTuple):
+    """A result of `_rank`: its score × 1,000,000, whether it is in another language than the
+    reader's, and what its hit shows."""
+
+    translation_id: int
+    score: int
+    other: bool
+    article_id: int
+    locale: str
+    title: str
+    slug: str
+    text: str
+
+
 def _rank(
     words: list[_Word],
     *,
@@ -801,8 +808,8 @@ def _rank(
     published_only: bool,
     limit: int,
     offset: int,
-) -> tuple[list[tuple[int, int, bool]], int]:
-    """One page of (translation id, score × 1,000,000, other language) and the number of hits.
+) -> tuple[list[_Ranked], int]:
+    """One page of results, with what their hits show, and the number of results.
 
     One statement, the same on both databases. BM25 is summed per translation over the postings of
     the query's terms, in integers only, so the sums are exact. Translations in the reader's
@@ -855,25 +862,24 @@ def _rank(
 
     def group(other: bool) -> tuple[str, list[Any]]:
         ids = sorted(set(groups[other]))
-        chosen = sorted(set(selective[other]))
+        chosen = sorted(set(selective[other]))  # never empty: the rarest term stands in (above)
         filters = f"AND q.published IN ({_placeholders(published)}) AND q.visibility IN ({_placeholders(visibilities)})"
         filter_params: list[Any] = [*published, *visibilities]
         if other:
             filters += f" AND (q.{mask} & %s) = 0"
             filter_params.append(bit)
-        finding = chosen or ids
-        distinct = "DISTINCT q.document_id" if len(finding) > 1 else "*"  # one posting per term and translation
-        count = (
-            f"SELECT COUNT({distinct}) FROM {postings} q "  # noqa: S608
-            f"WHERE q.term_id IN ({_placeholders(finding)}) {filters}"
-        )
-        if other:  # one result per article
-            count = (
+            count = (  # one result per article
                 f"SELECT COUNT(DISTINCT d.article_id) FROM {SearchDocument._meta.db_table} d "  # noqa: S608
                 f"WHERE d.translation_id IN (SELECT q.document_id FROM {postings} q "
-                f"WHERE q.term_id IN ({_placeholders(finding)}) {filters})"
+                f"WHERE q.term_id IN ({_placeholders(chosen)}) {filters})"
             )
-        counts.append((count, [*finding, *filter_params]))
+        else:
+            distinct = "DISTINCT q.document_id" if len(chosen) > 1 else "*"  # one posting per term and translation
+            count = (
+                f"SELECT COUNT({distinct}) FROM {postings} q "  # noqa: S608
+                f"WHERE q.term_id IN ({_placeholders(chosen)}) {filters}"
+            )
+        counts.append((count, [*chosen, *filter_params]))
         if chosen != ids:  # results: translations with a selective term; every term's postings looked up for them
             sql = (
                 f"SELECT p.document_id AS id, {score('p')} AS score FROM "  # noqa: S608
@@ -914,9 +920,16 @@ def _rank(
     # every scored row): distinct translations, and distinct articles in other languages.
     total = " + ".join(f"({count})" for count, _ in counts)
     params = [value for _, count_params in counts for value in count_params] + params  # the counts come first
+    # The page's translations are read in the same statement; one without plain text (not rendered
+    # yet) gives its Markdown source for the snippet. One deleted since (unindex_translation is on
+    # its way) comes without a title and is left out.
     sql = (
-        f"SELECT id, score, other, {total} AS total FROM ({' UNION ALL '.join(parts)}) found "  # noqa: S608
+        "SELECT page.id, page.score, page.other, page.total, t.article_id, t.locale, t.title, t.slug, "  # noqa: S608
+        "COALESCE(NULLIF(t.text, ''), t.body) FROM ("
+        f"SELECT id, score, other, {total} AS total FROM ({' UNION ALL '.join(parts)}) found "
         "ORDER BY other, score DESC, id LIMIT %s OFFSET %s"
+        f") page LEFT JOIN {Translation._meta.db_table} t ON t.id = page.id "
+        "ORDER BY page.other, page.score DESC, page.id"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, limit, offset])
@@ -925,35 +938,18 @@ def _rank(
             cursor.execute(sql, [*params, 1, 0])
             first = cursor.fetchone()
             return [], int(first[3]) if first else 0
-    return [(int(pk), int(score), bool(other)) for pk, score, other, _ in rows], int(rows[0][3]) if rows else 0
+    found = [
+        _Ranked(int(pk), int(score), bool(other), article_id, locale, title, slug, text)
+        for pk, score, other, _, article_id, locale, title, slug, text in rows
+        if title is not None
+    ]
+    return found, int(rows[0][3]) if rows else 0
 
 
-def _hits(ranked: list[tuple[int, int, bool]], words: list[_Word]) -> list[Hit]:
-    if not ranked:
-        return []
-    ids = [pk for pk, _, _ in ranked]
-    table = Translation._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, article_id, locale, title, slug, text FROM {table} WHERE id IN ({_placeholders(ids)})",  # noqa: S608
-            ids,
-        )
-        translations = {row[0]: row for row in cursor.fetchall()}
-        bodiless = [pk for pk, *_, text in translations.values() if not text]
-        if bodiless:  # not rendered (yet): the Markdown source will do for a snippet
-            cursor.execute(
-                f"SELECT id, body FROM {table} WHERE id IN ({_placeholders(bodiless)})",  # noqa: S608
-                bodiless,
-            )
-            bodies = dict(cursor.fetchall())
-            for pk in bodiless:
-                translations[pk] = (*translations[pk][:5], bodies[pk])
+def _hits(ranked: list[_Ranked], words: list[_Word]) -> list[Hit]:
     highlighters: dict[str, _Highlighter] = {}
     hits = []
-    for pk, score, other in ranked:
-        if pk not in translations:  # deleted since; unindex_translation is on its way
-            continue
-        _, article_id, locale, title, slug, text = translations[pk]
+    for pk, score, other, article_id, locale, title, slug, text in ranked:
         highlighter = highlighters.get(locale)
         if highlighter is None:
             highlighter = highlighters[locale] = _Highlighter(locale, words)

@@ -37,10 +37,13 @@ from frontdesk.kb.models import (
     Visibility,
     Vote,
 )
+from frontdesk.tickets.models import Ticket
+from frontdesk.tickets.selectors import ticket_messages
 
 EVERYONE = (Visibility.PUBLIC.value,)
 CUSTOMERS = (Visibility.PUBLIC.value, Visibility.CUSTOMERS.value)
 AGENTS = (Visibility.PUBLIC.value, Visibility.CUSTOMERS.value, Visibility.INTERNAL.value)
+QUESTION_CHARS = 4000  # of a ticket's first customer message: enough words to choose articles from
 
 
 @dataclass(frozen=True)
@@ -164,9 +167,10 @@ class ArticleItem:
     in_locale: bool
 
 
-def section_articles(*, reader: Reader, section: Section, locale: str) -> list[ArticleItem]:
-    """A section's published articles the reader may see: those in the reader's language first,
-    then those that exist only in others (in their best language), each in the section's order."""
+def section_articles(*, reader: Reader, section: Section | int, locale: str) -> list[ArticleItem]:
+    """A section's (or a section id's) published articles the reader may see: those in the
+    reader's language first, then those that exist only in others (in their best language), each
+    in the section's order. Nothing for a section that does not exist."""
     articles = (
         _published_articles(reader)
         .filter(section=section)
@@ -179,6 +183,18 @@ def section_articles(*, reader: Reader, section: Section, locale: str) -> list[A
         if translation is not None:
             items.append(ArticleItem(article, translation, translation.locale == locale))
     return sorted(items, key=lambda item: not item.in_locale)
+
+
+def section_by_slug(*, reader: Reader, slug: str, locale: str) -> tuple[Section, list[ArticleItem]]:
+    """The help centre's section page: the section with its category, and its `section_articles`.
+    NotFound when it does not exist or has nothing the reader may read."""
+    section = Section.objects.select_related("category").filter(slug=slug).first()
+    if section is None:
+        raise NotFound("No such section.")
+    items = section_articles(reader=reader, section=section, locale=locale)
+    if not items:
+        raise NotFound("Nothing to read in this section.")
+    return section, items
 
 
 def _published_prefetch() -> Prefetch[str, QuerySet[Translation], str]:
@@ -233,6 +249,28 @@ def access_editor_article(user: User, article_id: int) -> Article:
     its section."""
     require_agent(user)
     return access_article(Reader(agent=user), article_id, locale=user.language or settings.LANGUAGE_CODE).article
+
+
+def access_editor_file(user: User, article_id: int, file_id: int) -> ArticleFile:
+    """A file of an article, for the editor."""
+    file = access_editor_article(user, article_id).files.filter(pk=file_id).first()
+    if file is None:
+        raise NotFound(_("Article %(article)s has no file %(id)s.") % {"article": article_id, "id": file_id})
+    return file
+
+
+def ticket_question(*, user: User, ticket: Ticket) -> str:
+    """What a ticket asks, to suggest articles for: its subject and the start of its first
+    customer message."""
+    first = (
+        ticket_messages(user=user, ticket=ticket)
+        .filter(author_contact__isnull=False)
+        .select_related(None)
+        .prefetch_related(None)
+        .values_list("stripped_text", "body_text")
+        .first()
+    )
+    return "\n".join([ticket.subject, (first[0] or first[1])[:QUESTION_CHARS] if first else ""])
 
 
 def link_translations(*, article_ids: Iterable[int]) -> dict[int, Article]:
@@ -427,6 +465,14 @@ def translation_versions(*, user: User, translation: Translation) -> list[Versio
     """Its history, newest first."""
     require_agent(user)
     return list(translation.versions.select_related("author").order_by("-number"))
+
+
+def access_version(user: User, translation: Translation, number: int) -> Version:
+    require_agent(user)
+    version = translation.versions.select_related("author").filter(number=number).first()
+    if version is None:
+        raise NotFound(_("This translation has no version %(number)s.") % {"number": number})
+    return version
 
 
 @dataclass(frozen=True)

@@ -80,8 +80,9 @@ NAME_LENGTH = 100
 TAG_LENGTH = 40
 MAX_TAGS = 10
 
-_LOCALE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
-_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+# What a locale may look like (whole string): "en", "pt-br", "zh-hans".
+LOCALE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
+COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 # (from, to) → the roles that may take a translation there.
@@ -142,7 +143,7 @@ IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 def normalise_locale(value: str, *, field: str = "locale") -> str:
     """`es`, `pt-br`: lower case, hyphenated; any well-formed language code, not only the UI's."""
     locale = (value or "").strip().lower().replace("_", "-")
-    if not _LOCALE.match(locale):
+    if not LOCALE.fullmatch(locale):
         raise ValidationError(
             _("“%(value)s” is not a language code (like en, es, pt-br).") % {"value": value}, field=field
         )
@@ -252,7 +253,7 @@ def help_centre_update(
         centre.name = _text(name, "name", NAME_LENGTH)
     for field, value in (("primary_colour", primary_colour), ("accent_colour", accent_colour)):
         if not isinstance(value, Unset):
-            if not isinstance(value, str) or not _COLOUR.match(value):
+            if not isinstance(value, str) or not COLOUR.fullmatch(value):
                 raise ValidationError(_("A colour is written #rrggbb, like #1d4ed8."), field=field)
             setattr(centre, field, value.lower())
     if not isinstance(logo, Unset):

@@ -9,7 +9,7 @@ use; the services decide (a refused write answers 403 or shows the reason on the
 Each view parses its input, asks one selector or service, and renders.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +30,6 @@ from frontdesk.core.services import require_role
 from frontdesk.kb import services
 from frontdesk.kb.forms import (
     LANGUAGE_CHOICES,
-    LOCALE,
     ArticleCreateForm,
     ArticleFilterForm,
     ArticleSettingsForm,
@@ -61,6 +60,7 @@ from frontdesk.kb.selectors import (
     access_category,
     access_changelog_entry,
     access_editor_article,
+    access_editor_file,
     access_section,
     access_translation,
     best_translation,
@@ -73,19 +73,20 @@ from frontdesk.kb.selectors import (
     localised,
     search_analytics,
     section_list,
+    ticket_question,
     translation_versions,
     usefulness,
     version_diff,
 )
+from frontdesk.kb.services import LOCALE
 from frontdesk.portal.selectors import deflection_summary
 from frontdesk.tickets.models import Ticket
-from frontdesk.tickets.selectors import access_ticket, ticket_messages
-from frontdesk.workspace.views import HtmxHttpRequest, agent_view
+from frontdesk.tickets.selectors import access_ticket
+from frontdesk.workspace.views import HtmxHttpRequest, agent_view, confirm_delete
 
 PAGE_SIZE = 25
 HITS = 8  # results of the reply box's article search
 SUGGESTIONS = 5
-SUGGEST_TEXT_CHARS = 4000  # of the first customer message: enough words to choose from
 
 
 def _status_actions() -> dict[str, str]:
@@ -113,32 +114,6 @@ def _checked_locale(locale: str) -> str:
     if not LOCALE.fullmatch(locale):
         raise Http404("No such language.")
     return locale
-
-
-def _confirm_delete(
-    request: HtmxHttpRequest,
-    *,
-    delete: Callable[[], object],
-    title: str,
-    explanation: str,
-    deleted: str,
-    cancel: str,
-    done: str,
-    section: str,
-) -> HttpResponse:
-    """GET: the confirmation page. POST: delete, or go back with the service's refusal."""
-    if request.method == "POST":
-        try:
-            delete()
-        except PermissionDenied:
-            raise
-        except FrontdeskError as error:
-            messages.error(request, error.message)
-            return redirect(cancel)
-        messages.success(request, deleted)
-        return redirect(done)
-    context = {"title": title, "explanation": explanation, "cancel": cancel, "section": section}
-    return render(request, "kb/confirm_delete.html", context)
 
 
 # --- article list ---------------------------------------------------------------------------------
@@ -326,8 +301,9 @@ def article_delete(request: HtmxHttpRequest, article_id: int) -> HttpResponse:
     article = access_editor_article(user, article_id)
     shown = best_translation(article, user.language, published_only=False)
     name = shown.title if shown else str(article.pk)
-    return _confirm_delete(
+    return confirm_delete(
         request,
+        nav="kb/_nav.html",
         delete=lambda: services.article_delete(actor=user, article=article),
         title=_("Delete the article “%(name)s”?") % {"name": name},
         explanation=_("Every language of it, its history and its files are deleted; its links stop working."),
@@ -360,13 +336,10 @@ def file_upload(request: HtmxHttpRequest, article_id: int) -> HttpResponse:
 @agent_view
 def file_delete(request: HtmxHttpRequest, article_id: int, file_id: int) -> HttpResponse:
     user = require_agent(request.user)
-    article = access_editor_article(user, article_id)
-    file = next((file for file in article.files.all() if file.pk == file_id), None)
-    if file is None:
-        raise Http404("The article has no such file.")
+    file = access_editor_file(user, article_id, file_id)
     services.article_file_delete(actor=user, file=file)
     messages.success(request, _("%(name)s is removed.") % {"name": file.name})
-    return redirect(reverse("kb:article", args=[article.pk]) + "#files")
+    return redirect(reverse("kb:article", args=[article_id]) + "#files")
 
 
 # --- a translation: edit, status, versions ------------------------------------------------------------
@@ -571,8 +544,9 @@ def category_form(request: HtmxHttpRequest, category_id: int | None = None) -> H
 def category_delete(request: HtmxHttpRequest, category_id: int) -> HttpResponse:
     user = _manager(request, _("change the help centre's categories"))
     category = access_category(user, category_id)
-    return _confirm_delete(
+    return confirm_delete(
         request,
+        nav="kb/_nav.html",
         delete=lambda: services.category_delete(actor=user, category=category),
         title=_("Delete the category %(slug)s?") % {"slug": category.slug},
         explanation=_("Its sections are deleted with it. A category that still holds articles is kept."),
@@ -614,8 +588,9 @@ def section_form(request: HtmxHttpRequest, section_id: int | None = None) -> Htt
 def section_delete(request: HtmxHttpRequest, section_id: int) -> HttpResponse:
     user = _manager(request, _("change the help centre's sections"))
     section = access_section(user, section_id)
-    return _confirm_delete(
+    return confirm_delete(
         request,
+        nav="kb/_nav.html",
         delete=lambda: services.section_delete(actor=user, section=section),
         title=_("Delete the section %(slug)s?") % {"slug": section.slug},
         explanation=_("A section that still holds articles is kept."),
@@ -685,8 +660,9 @@ def changelog_form(request: HtmxHttpRequest, entry_id: int | None = None) -> Htt
 def changelog_delete(request: HtmxHttpRequest, entry_id: int) -> HttpResponse:
     user = _manager(request, _("delete release notes"))
     entry = access_changelog_entry(user, entry_id)
-    return _confirm_delete(
+    return confirm_delete(
         request,
+        nav="kb/_nav.html",
         delete=lambda: services.changelog_delete(actor=user, entry=entry),
         title=_("Delete the release note “%(title)s”?") % {"title": entry.title},
         explanation=_("It disappears from the help centre and its feed."),
@@ -736,7 +712,7 @@ class LinkHit:
         return f"{self.link_title}: {self.url}"
 
 
-def customer_locale(ticket: Ticket) -> str:
+def _customer_locale(ticket: Ticket) -> str:
     """The language the customer reads: the ticket's, else the requester's ("" when unknown)."""
     return ticket.language or ticket.requester.language or ""
 
@@ -783,7 +759,7 @@ def ticket_article_search(request: HtmxHttpRequest, ticket_id: int) -> HttpRespo
     query = request.GET.get("q", "").strip()[:200]
     context: dict[str, Any] = {"ticket": ticket, "query": query, "hits": [], "search_id": None, "kind": "search"}
     if query:
-        customer = customer_locale(ticket)
+        customer = _customer_locale(ticket)
         agent = get_language() or settings.LANGUAGE_CODE
         locales = dict.fromkeys([agent, customer or agent])  # each once, the agent's first
         results = [search(query=query, locale=locale, visibilities=AGENTS, limit=HITS) for locale in locales]
@@ -811,18 +787,12 @@ def ticket_article_search(request: HtmxHttpRequest, ticket_id: int) -> HttpRespo
 def ticket_suggestions(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
     """Articles for the ticket's subject and first customer message (the ticket page loads it afterwards)."""
     user, ticket = _ticket(request, ticket_id)
-    first = (
-        ticket_messages(user=user, ticket=ticket)
-        .filter(author_contact__isnull=False)
-        .select_related(None)
-        .prefetch_related(None)
-        .values_list("stripped_text", "body_text")
-        .first()
-    )
-    text = "\n".join([ticket.subject, (first[0] or first[1])[:SUGGEST_TEXT_CHARS] if first else ""])
-    locale = customer_locale(ticket)
+    locale = _customer_locale(ticket)
     hits = suggest(
-        text=text, locale=locale or get_language() or settings.LANGUAGE_CODE, visibilities=AGENTS, limit=SUGGESTIONS
+        text=ticket_question(user=user, ticket=ticket),
+        locale=locale or get_language() or settings.LANGUAGE_CODE,
+        visibilities=AGENTS,
+        limit=SUGGESTIONS,
     )
     context = {"ticket": ticket, "hits": _link_hits(hits, locale), "search_id": None, "kind": "suggestions"}
     return render(request, "kb/_article_hits.html", context)

@@ -83,6 +83,9 @@ AUTO_ACK_WINDOW = timedelta(minutes=10)  # … per this window
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
 SENDING_LEASE = timedelta(minutes=5)  # a claimed message is retried after this if its sender died
 UNKNOWN_SENDER = "unknown-sender@invalid"
+# Mail someone waits for (an agent's reply, a customer's sign-in link) leaves at once, after
+# commit; the rest (acknowledgements, surveys, release notes) goes with the next sweep.
+SENT_AT_ONCE = frozenset({OutboundKind.REPLY, OutboundKind.SIGN_IN})
 
 
 @dataclass(frozen=True)
@@ -717,6 +720,10 @@ def _build(
     attachments: list[tuple[str, str, bytes]] = (),  # type: ignore[assignment]
     headers: dict[str, str] | None = None,
 ) -> bytes:
+    """The message as it travels: `text` signed with the mailbox's signature, threaded onto the
+    ticket's conversation when there is one."""
+    if mailbox.signature:
+        text = f"{text}\n\n-- \n{mailbox.signature}"
     mail = EmailMessage()
     display = mailbox.team.name if mailbox.team else settings.FRONTDESK_MAIL_FROM_NAME
     mail["From"] = formataddr((display, mailbox.address))
@@ -787,7 +794,7 @@ def _queue(
     )
     if ticket is not None:
         KnownMessageId.objects.create(message_id=message_id, ticket=ticket, outbound=outbound)
-    if kind == OutboundKind.REPLY:  # an agent waits for it; acknowledgements go with the next sweep
+    if kind in SENT_AT_ONCE:
         transaction.on_commit(_send_soon)
     return outbound
 
@@ -821,17 +828,20 @@ def _queue_auto_ack(mailbox: Mailbox, ticket: Ticket, parsed: ParsedEmail, now: 
     )
 
 
+def _customer_language(mailbox: Mailbox, ticket: Ticket) -> str:
+    """What Frontdesk's own words in mail about the ticket are written in."""
+    return ticket.language or mailbox.language or settings.LANGUAGE_CODE
+
+
 def _auto_ack_raw(outbound: OutboundEmail, now: datetime) -> bytes:
     mailbox, ticket = outbound.mailbox, outbound.ticket
     assert ticket is not None  # an acknowledgement answers a ticket's first message
-    language = ticket.language or mailbox.language or settings.LANGUAGE_CODE
+    language = _customer_language(mailbox, ticket)
     with translation.override(language):
         text = mailbox.auto_ack_texts.get(language) or _(
             "Thank you for writing to us. We have received your message and will answer as soon as we can.\n\n"
             "Your request has the number #%(number)s; please keep it in the subject when you write again."
         ) % {"number": ticket.pk}
-    if mailbox.signature:
-        text = f"{text}\n\n-- \n{mailbox.signature}"
     return _build(
         mailbox=mailbox,
         ticket=ticket,
@@ -856,14 +866,12 @@ def outbound_queue_email(
     now: datetime,
     headers: dict[str, str] | None = None,
 ) -> OutboundEmail | None:
-    """Mail to a customer that is not an agent's reply (a survey): through the outbox, from the
-    ticket's mailbox (a reply threads onto the ticket) or, without a ticket, the first active one.
-    None when no mailbox can send it."""
+    """Mail to a customer that is not an agent's reply (a survey, a sign-in link, release notes):
+    through the outbox, from the ticket's mailbox (a reply threads onto the ticket) or, without a
+    ticket, the first active one. None when no mailbox can send it."""
     mailbox = _mailbox_for(ticket) if ticket else Mailbox.objects.filter(is_active=True).order_by("pk").first()
     if mailbox is None or not mailbox.smtp_url or not to:
         return None
-    if mailbox.signature:
-        text = f"{text}\n\n-- \n{mailbox.signature}"
     message_id = _new_message_id()
     raw = _build(
         mailbox=mailbox,
@@ -904,13 +912,11 @@ def _queue_reply(event: MessageAdded) -> None:
     now = message.created_at
     text = message.body_text
     if ticket.channel == Channel.WEB:  # opened in the portal: the reply is there too
-        with translation.override(ticket.language or mailbox.language or settings.LANGUAGE_CODE):
+        with translation.override(_customer_language(mailbox, ticket)):
             link = _("See the conversation and answer in our portal: %(url)s") % {
                 "url": settings.BASE_URL + reverse("portal:ticket", args=[ticket.pk])
             }
         text = f"{text}\n\n{link}"
-    if mailbox.signature:
-        text = f"{text}\n\n-- \n{mailbox.signature}"
     attachments = []
     for attachment in message.attachments.all():
         with attachment.file.open("rb") as f:

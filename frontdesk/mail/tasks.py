@@ -7,7 +7,8 @@ from frontdesk.mail.services import emails_process_waiting, mailboxes_poll, outb
 
 @db_task()
 def send_outbox() -> int:
-    """Send what is due, right after an agent replies (the periodic sweep catches the rest)."""
+    """Send what is due, right after mail someone waits for is queued (services.SENT_AT_ONCE;
+    the periodic sweep catches the rest)."""
     return outbox_send_due(now=timezone.now())
 
 

@@ -15,9 +15,10 @@ from ninja import Query, Router
 from ninja.responses import Status as WithStatus
 
 from frontdesk.api.auth import request_agent
+from frontdesk.api.pagination import Page
 from frontdesk.api.schemas import ERRORS
 from frontdesk.core.errors import NotFound, ValidationError
-from frontdesk.notifications.models import Webhook, WebhookDelivery
+from frontdesk.notifications.models import Notification, Webhook, WebhookDelivery
 from frontdesk.notifications.schemas import (
     DeliveryQuery,
     MarkReadIn,
@@ -31,7 +32,6 @@ from frontdesk.notifications.schemas import (
     WebhookOut,
 )
 from frontdesk.notifications.selectors import (
-    NotificationPage,
     access_webhook,
     notification_page,
     unread_count,
@@ -54,7 +54,7 @@ UNREAD_CAP = 99
 
 
 @router.get("/me/notifications", response={200: NotificationPageOut, **ERRORS}, summary="My notifications")
-def list_my_notifications(request: HttpRequest, query: Query[NotificationQuery]) -> NotificationPage:
+def list_my_notifications(request: HttpRequest, query: Query[NotificationQuery]) -> Page[Notification]:
     """Newest first, a page at a time; `unread=true` keeps the unread ones."""
     user = request_agent(request)
     return notification_page(user=user, cursor=query.cursor, size=query.limit, unread_only=query.unread)
@@ -144,6 +144,7 @@ def list_webhook_deliveries(
 def retry_webhook_delivery(request: HttpRequest, webhook_id: int, delivery_id: int) -> WebhookDelivery:
     """It goes back to pending with its attempts reset, and is sent right after."""
     user = request_agent(request)
-    if not access_webhook(user, webhook_id).deliveries.filter(pk=delivery_id).exists():
+    delivery = access_webhook(user, webhook_id).deliveries.filter(pk=delivery_id).first()
+    if delivery is None:
         raise NotFound(_("Delivery %(id)s of this webhook does not exist.") % {"id": delivery_id})
-    return webhook_delivery_retry(delivery_id=delivery_id, actor=user, now=timezone.now())
+    return webhook_delivery_retry(delivery=delivery, actor=user, now=timezone.now())

@@ -258,12 +258,9 @@ def webhook_deliveries_send_due(*, now: datetime, limit: int = 50) -> int:
     return delivered
 
 
-def webhook_delivery_retry(*, delivery_id: int, actor: User, now: datetime) -> WebhookDelivery:
+def webhook_delivery_retry(*, delivery: WebhookDelivery, actor: User, now: datetime) -> WebhookDelivery:
     """An admin sends a failed delivery again."""
     _require_admin(actor)
-    delivery = WebhookDelivery.objects.filter(pk=delivery_id).first()
-    if delivery is None:
-        raise NotFound(f"Delivery {delivery_id} does not exist.")
     delivery.status, delivery.next_attempt_at, delivery.attempts = DeliveryStatus.PENDING, now, 0
     delivery.save(update_fields=["status", "next_attempt_at", "attempts"])
     transaction.on_commit(_deliver_soon, robust=True)

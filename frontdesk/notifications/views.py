@@ -91,9 +91,10 @@ def delivery_retry(request: HtmxHttpRequest, webhook_id: int, delivery_id: int) 
     """Send a failed delivery again, soon (the outbox job picks it up after this request)."""
     user = require_agent(request.user)
     webhook = access_webhook(user, webhook_id)
-    if not webhook.deliveries.filter(pk=delivery_id).exists():
+    delivery = webhook.deliveries.filter(pk=delivery_id).first()
+    if delivery is None:
         raise Http404(_("The webhook has no such delivery."))
-    delivery = services.webhook_delivery_retry(delivery_id=delivery_id, actor=user, now=timezone.now())
+    delivery = services.webhook_delivery_retry(delivery=delivery, actor=user, now=timezone.now())
     if is_partial(request):
         return render(request, "notifications/_delivery_row.html", {"webhook": webhook, "delivery": delivery})
     messages.success(request, _("The delivery is sent again."))

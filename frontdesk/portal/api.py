@@ -40,7 +40,6 @@ from frontdesk.portal.selectors import (
     access_customer_attachment,
     access_customer_ticket,
     customer_ticket_page,
-    ticket_form_suggestions,
 )
 from frontdesk.portal.views import UI_LOCALES
 from frontdesk.tickets.models import Message, Ticket
@@ -160,9 +159,8 @@ def portal_suggestions(request: HttpRequest, payload: SuggestIn) -> dict[str, ob
     (counted as a deflection when they open one and send nothing)."""
     contact = request_contact(request)
     locale = _locale(contact)
-    hits = ticket_form_suggestions(contact=contact, text=payload.text, locale=locale)
-    deflection = services.deflection_record(
-        contact=contact, query=payload.text, suggested=len(hits), deflection_id=payload.deflection, now=timezone.now()
+    suggested = services.ticket_form_suggest(
+        contact=contact, text=payload.text, locale=locale, deflection_id=payload.deflection, now=timezone.now()
     )
     articles = [
         SuggestedArticleOut(
@@ -173,9 +171,9 @@ def portal_suggestions(request: HttpRequest, payload: SuggestIn) -> dict[str, ob
             url=request.build_absolute_uri(article_url(hit.locale, hit.article_id, hit.url_slug)),
             snippet_html=hit.snippet_html,
         )
-        for hit in hits
+        for hit in suggested.hits
     ]
-    return {"deflection": deflection.pk if deflection else None, "articles": articles}
+    return {"deflection": suggested.deflection.pk if suggested.deflection else None, "articles": articles}
 
 
 @router.post(

@@ -27,10 +27,11 @@ from frontdesk.accounts.models import Contact, IdentityKind
 from frontdesk.accounts.selectors import identity_for
 from frontdesk.accounts.services import normalise_identity
 from frontdesk.core.errors import NotFound, ValidationError
+from frontdesk.kb.search import Hit
 from frontdesk.mail.models import OutboundKind
 from frontdesk.mail.services import outbound_queue_email
 from frontdesk.portal.models import Deflection, MagicLink
-from frontdesk.portal.selectors import portal_contact
+from frontdesk.portal.selectors import portal_contact, ticket_form_suggestions
 from frontdesk.tickets.models import Channel, Message, Ticket
 from frontdesk.tickets.services import ticket_add_customer_message, ticket_create
 
@@ -91,8 +92,7 @@ def magic_link_request(*, email: str, next_url: str = "", locale: str = "", now:
             created_at=now,
             expires_at=now + MAGIC_LINK_LIFETIME,
         )
-        _email_link(contact, address, token, _language(contact, locale), now)
-        transaction.on_commit(_send_soon)  # someone is waiting for it
+        _email_link(contact, address, token, _language(contact, locale), now)  # sent at once, after commit
 
 
 def _email_link(contact: Contact, address: str, token: str, language: str, now: datetime) -> None:
@@ -110,12 +110,6 @@ def _email_link(contact: Contact, address: str, token: str, language: str, now: 
     )
     if queued is None:
         logger.warning("no mailbox can send sign-in links", extra={"contact_id": contact.pk})
-
-
-def _send_soon() -> None:
-    from frontdesk.mail.tasks import send_outbox
-
-    send_outbox()
 
 
 @dataclass(frozen=True)
@@ -205,6 +199,24 @@ def deflection_record(
     if suggested <= 0:
         return None
     return Deflection.objects.create(contact=contact, query=query, suggested=suggested, created_at=now)
+
+
+@dataclass(frozen=True)
+class FormSuggestions:
+    hits: list[Hit]
+    deflection: Deflection | None  # the form's, once something was suggested
+
+
+def ticket_form_suggest(
+    *, contact: Contact, text: str, locale: str, deflection_id: int | None = None, now: datetime
+) -> FormSuggestions:
+    """Articles for what the customer's ticket form says so far (ticket_form_suggestions),
+    recorded as the form's deflection (`deflection_id`: the one it has, if any)."""
+    hits = ticket_form_suggestions(contact=contact, text=text, locale=locale)
+    deflection = deflection_record(
+        contact=contact, query=text, suggested=len(hits), deflection_id=deflection_id, now=now
+    )
+    return FormSuggestions(hits=hits, deflection=deflection)
 
 
 def deflection_open(*, contact: Contact, deflection_id: int, translation_id: int) -> None:

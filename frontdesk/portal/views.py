@@ -42,7 +42,7 @@ from frontdesk.kb import search as kb_search
 from frontdesk.kb import selectors as kb_selectors
 from frontdesk.kb import services as kb_services
 from frontdesk.kb.markdown import article_url
-from frontdesk.kb.models import ChangelogEntry, HelpCentre, SearchSource, Section, Visibility
+from frontdesk.kb.models import ChangelogEntry, HelpCentre, SearchSource, Visibility
 from frontdesk.portal import services
 from frontdesk.portal.auth import sign_in, sign_out, signed_in_contact
 from frontdesk.portal.forms import ReplyForm, SignInForm, SubscribeForm, TicketForm, VoteForm
@@ -53,7 +53,6 @@ from frontdesk.portal.selectors import (
     customer_ticket_messages,
     customer_ticket_page,
     shares_with_organisation,
-    ticket_form_suggestions,
 )
 
 P = ParamSpec("P")
@@ -251,12 +250,7 @@ def help_category(request: HttpRequest, locale: str, slug: str) -> HttpResponse:
 @help_page
 def help_section(request: HttpRequest, locale: str, slug: str) -> HttpResponse:
     _require_ui_locale(locale)
-    section = Section.objects.select_related("category").filter(slug=slug).first()
-    if section is None:
-        raise NotFound("No such section.")
-    items = kb_selectors.section_articles(reader=_reader(request), section=section, locale=locale)
-    if not items:
-        raise NotFound("Nothing to read in this section.")
+    section, items = kb_selectors.section_by_slug(reader=_reader(request), slug=slug, locale=locale)
     context = _context(
         request,
         locale,
@@ -609,6 +603,11 @@ def _portal_locale(request: HttpRequest, contact: Contact | None) -> str:
         return chosen
     if contact is not None and contact.language in UI_LOCALES:
         return contact.language
+    return _active_locale()
+
+
+def _active_locale() -> str:
+    """The interface language of the active translation (a customer page's, inside customer_page)."""
     return _ui_language(translation.get_language() or settings.LANGUAGE_CODE)
 
 
@@ -695,10 +694,6 @@ def customer_page(
     return wrapper
 
 
-def _locale(request: HttpRequest) -> str:
-    return _ui_language(translation.get_language() or settings.LANGUAGE_CODE)
-
-
 @require_GET
 @customer_page
 def tickets(request: HttpRequest, contact: Contact) -> HttpResponse:
@@ -709,7 +704,7 @@ def tickets(request: HttpRequest, contact: Contact) -> HttpResponse:
     page = customer_ticket_page(
         contact=contact, scope=scope, cursor=request.GET.get("cursor", ""), size=TICKETS_PAGE_SIZE
     )
-    context = _context(request, _locale(request), page=page, scope=scope, shared=shared, portal=True)
+    context = _context(request, _active_locale(), page=page, scope=scope, shared=shared, portal=True)
     return render(request, "portal/tickets.html", context)
 
 
@@ -717,7 +712,7 @@ def tickets(request: HttpRequest, contact: Contact) -> HttpResponse:
 @customer_page
 def ticket_new(request: HttpRequest, contact: Contact) -> HttpResponse:
     """The new-ticket form; while the customer types, htmx asks ticket_suggest for articles."""
-    locale = _locale(request)
+    locale = _active_locale()
     if request.method != "POST":
         request.session.pop(DEFLECTION_KEY, None)  # a new form, a new deflection
         return render(request, "portal/ticket_new.html", _context(request, locale, form=TicketForm(), portal=True))
@@ -746,25 +741,20 @@ def ticket_new(request: HttpRequest, contact: Contact) -> HttpResponse:
 def ticket_suggest(request: HttpRequest, contact: Contact) -> HttpResponse:
     """htmx, while the customer types: up to five articles for the subject and description so
     far, recorded as this form's deflection."""
-    locale = _locale(request)
+    locale = _active_locale()
     text = f"{request.POST.get('subject', '')}\n{request.POST.get('body', '')}".strip()[:5000]
-    hits = ticket_form_suggestions(contact=contact, text=text, locale=locale)
-    deflection = services.deflection_record(
-        contact=contact,
-        query=text,
-        suggested=len(hits),
-        deflection_id=request.session.get(DEFLECTION_KEY),
-        now=timezone.now(),
+    suggested = services.ticket_form_suggest(
+        contact=contact, text=text, locale=locale, deflection_id=request.session.get(DEFLECTION_KEY), now=timezone.now()
     )
-    if deflection is not None:
-        request.session[DEFLECTION_KEY] = deflection.pk
+    if suggested.deflection is not None:
+        request.session[DEFLECTION_KEY] = suggested.deflection.pk
     suggestions = [
         {
             "hit": hit,
             "url": reverse("portal:suggestion_open", args=[hit.article_id, hit.locale]),
             "language": _language_name(hit.locale) if hit.locale != locale else "",
         }
-        for hit in hits
+        for hit in suggested.hits
     ]
     return render(request, "portal/_suggestions.html", {"suggestions": suggestions})
 
@@ -805,7 +795,7 @@ def ticket(request: HttpRequest, contact: Contact, ticket_id: int) -> HttpRespon
         status = form.error_status
     context = _context(
         request,
-        _locale(request),
+        _active_locale(),
         ticket=current,
         conversation=list(customer_ticket_messages(ticket=current)),
         form=form,

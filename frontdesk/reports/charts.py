@@ -177,3 +177,11 @@ def sla_charts(report: SlaReport) -> dict[str, BarChart]:
         )
         for breakdown in BREAKDOWNS
     }
+
+
+def sla_sections(report: SlaReport) -> list[tuple[str, StrOrPromise, StrOrPromise, list[AttainmentRow], BarChart]]:
+    """The SLA page's sections, one per breakdown: its key, title, first column's label, rows and chart."""
+    charts = sla_charts(report)
+    return [
+        (key, BREAKDOWN_TITLES[key], BREAKDOWN_LABELS[key], report.breakdowns[key], charts[key]) for key in BREAKDOWNS
+    ]

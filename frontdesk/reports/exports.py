@@ -30,6 +30,7 @@ from frontdesk.reports.selectors import (
     SlaReport,
 )
 from frontdesk.reports.templatetags.reports import duration, rate
+from frontdesk.surveys.scores import BreakdownRow, Summary
 
 ROWS_PER_CHUNK = 500  # about 50 KB of CSV per chunk sent
 
@@ -200,6 +201,23 @@ def contract_csv_rows(
 def _name_value(names: list[str], values: list[object]) -> Iterator[Sequence[object]]:
     for name, value in zip(names, values, strict=True):
         yield [name, value]
+
+
+# --- the survey dashboard ----------------------------------------------------------------------
+
+SURVEY_CSV_FIGURES = [
+    "csat", "csat_answers", "nps", "nps_answers", "promoters", "passives", "detractors", "ces", "ces_answers",
+    "sent", "answered", "response_rate",
+]  # fmt: skip
+
+
+def survey_csv_rows(dimension: str, rows: list[BreakdownRow], total: Summary) -> Iterator[list[object]]:
+    """The breakdown by `dimension`, every row, and the total. Stable snake_case headers (like the
+    other report CSVs); an empty figure is an empty cell."""
+    yield [dimension, "name", *SURVEY_CSV_FIGURES]
+    for row in rows:
+        yield [row.key, row.label, *("" if (v := getattr(row.summary, f)) is None else v for f in SURVEY_CSV_FIGURES)]
+    yield ["", _("Total"), *("" if (v := getattr(total, f)) is None else v for f in SURVEY_CSV_FIGURES)]
 
 
 # --- plain text, for the weekly e-mail -----------------------------------------------------

@@ -555,6 +555,11 @@ def assign_on_message(event: MessageAdded) -> None:
 def assign_on_change(event: TicketChanged) -> None:
     """A person unassigned, reopened or re-routed a ticket: it may be waiting now.
 
-    Routing's own moves (no actor) do not trigger another pass; the periodic pass covers the rest."""
-    if event.actor_id is not None and {"assignee", "status", "team", "tags"} & set(event.fields):
+    Routing's own moves (no actor) do not trigger another pass, nor does a status a reply set
+    (`assign_on_message` runs one after the same commit); the periodic pass covers the rest."""
+    if (
+        event.actor_id is not None
+        and event.message_id is None
+        and {"assignee", "status", "team", "tags"} & set(event.fields)
+    ):
         routing_assign_waiting(now=timezone.now())

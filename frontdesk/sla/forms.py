@@ -23,7 +23,7 @@ from frontdesk.sla.ical import MAX_ICS_BYTES
 from frontdesk.sla.models import Calendar, Contract, Metric, Policy
 from frontdesk.sla.services import DEFAULT_WARN_AT, TargetInput
 from frontdesk.tickets.models import Channel, Priority
-from frontdesk.workspace.forms import NONE, FixedChoices, ServiceForm
+from frontdesk.workspace.forms import NONE, FixedChoices, ReadOnlyForm, ServiceForm
 
 MINUTES_PER_DAY = 24 * 60
 MAX_TARGET_MINUTES = 366 * MINUTES_PER_DAY
@@ -149,21 +149,10 @@ def _date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class _ReadOnly(ServiceForm):
-    """A form that agents see with every field disabled: they may read it, not change it."""
-
-    read_only = False
-
-    def make_read_only(self) -> None:
-        self.read_only = True
-        for field in self.fields.values():
-            field.disabled = True
-
-
 # --- policies -----------------------------------------------------------------------------
 
 
-class PolicyForm(_ReadOnly):
+class PolicyForm(ReadOnlyForm):
     name = forms.CharField(label=_("Name"), max_length=100)
     position = forms.IntegerField(
         label=_("Order"),
@@ -294,7 +283,7 @@ def _hours_field(day: int, interval: int, end: str) -> str:
     return f"day{day}_{interval}_{end}"
 
 
-class CalendarForm(_ReadOnly):
+class CalendarForm(ReadOnlyForm):
     name = forms.CharField(label=_("Name"), max_length=100)
     time_zone = forms.ChoiceField(label=_("Time zone"), help_text=_("Business hours are local times in this zone."))
     always_open = forms.BooleanField(
@@ -404,7 +393,7 @@ class HolidayImportForm(ServiceForm):
 # --- contracts -------------------------------------------------------------------------
 
 
-class ContractForm(_ReadOnly):
+class ContractForm(ReadOnlyForm):
     organisation = forms.TypedChoiceField(label=_("Organisation"), coerce=int)
     name = forms.CharField(label=_("Name"), max_length=200)
     policy = forms.TypedChoiceField(

@@ -103,7 +103,7 @@ class PolicyOut(Schema):
     channels: list[Channel]
     priorities: list[Priority]
     tags: list[str] = Field(description="A ticket matches with any one of these tags.")
-    warn_at: list[float] = Field(description="Warnings as fractions of the target; empty: 0.75 and 0.9.")
+    warn_at: list[float] = Field(description="Warnings as fractions of the target; empty: none, only the breach.")
     breach_raise_priority: bool = Field(description="On breach, raise the priority one step.")
     breach_team: TeamRef | None = Field(description="On breach, move the ticket to this team.")
     breach_notify_supervisors: bool = Field(description="On breach, notify every supervisor.")

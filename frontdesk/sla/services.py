@@ -443,7 +443,8 @@ def refresh_on_message(event: MessageAdded) -> None:
 
 
 def refresh_on_change(event: TicketChanged) -> None:
-    if SLA_FIELDS.intersection(event.fields):
+    # A change a reply made is refreshed by `refresh_on_message`, after the same commit.
+    if event.message_id is None and SLA_FIELDS.intersection(event.fields):
         _refresh(event.ticket_id)
 
 

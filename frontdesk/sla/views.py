@@ -6,7 +6,7 @@ view parses its input, asks one selector or service, and renders; a service's re
 shown on the form, and a successful change redirects with a message.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,6 @@ from django_stubs_ext import StrOrPromise
 
 from frontdesk.accounts.models import MANAGER_ROLES, User
 from frontdesk.accounts.selectors import organisation_list, team_list
-from frontdesk.core.errors import Conflict
 from frontdesk.sla import services
 from frontdesk.sla.forms import (
     CalendarForm,
@@ -46,7 +45,7 @@ from frontdesk.sla.selectors import (
     require_sla_reader,
 )
 from frontdesk.tickets.models import Channel, Priority
-from frontdesk.workspace.views import HtmxHttpRequest, agent_view
+from frontdesk.workspace.views import HtmxHttpRequest, agent_view, confirm_delete
 
 
 def _editor(request: HtmxHttpRequest, *, new: bool) -> User:
@@ -59,30 +58,6 @@ def _editor(request: HtmxHttpRequest, *, new: bool) -> User:
 
 def _status(form: Any) -> int:
     return form.error_status if form.errors else 200
-
-
-def _confirm_delete(
-    request: HtmxHttpRequest,
-    *,
-    name: str,
-    delete: Callable[[], object],
-    title: str,
-    explanation: str,
-    deleted: str,
-    edit: str,
-    section: str,
-) -> HttpResponse:
-    """GET: the confirmation page. POST: delete, or come back to the form with the service's refusal."""
-    if request.method == "POST":
-        try:
-            delete()
-        except Conflict as error:
-            messages.error(request, error.message)
-            return redirect(edit)
-        messages.success(request, deleted % {"name": name})
-        return redirect(f"sla:{section}")
-    context = {"title": title % {"name": name}, "explanation": explanation, "cancel": edit, "section": section}
-    return render(request, "sla/confirm_delete.html", context)
 
 
 # --- policies ------------------------------------------------------------------------------
@@ -121,9 +96,7 @@ def _policy_rows(user: User, policies: Sequence[Policy]) -> list[PolicyRow]:
             for priority, label in Priority.choices
             if (target := by_priority.get(priority)) is not None
         ]
-        rows.append(
-            PolicyRow(policy, conditions, targets, format_percentages(policy.warn_at or services.DEFAULT_WARN_AT))
-        )
+        rows.append(PolicyRow(policy, conditions, targets, format_percentages(policy.warn_at)))
     return rows
 
 
@@ -175,14 +148,16 @@ def policy_form(request: HtmxHttpRequest, policy_id: int | None = None) -> HttpR
 def policy_delete(request: HtmxHttpRequest, policy_id: int) -> HttpResponse:
     user = require_sla_manager(request.user)
     policy = access_policy(user, policy_id)
-    return _confirm_delete(
+    name = {"name": policy.name}
+    return confirm_delete(
         request,
-        name=policy.name,
         delete=lambda: services.policy_delete(policy=policy, actor=user),
-        title=_("Delete the policy %(name)s?"),
+        title=_("Delete the policy %(name)s?") % name,
         explanation=_("Tickets it applies to get the next matching policy, or none; their clocks are computed again."),
-        deleted=_("The policy %(name)s is deleted."),
-        edit=reverse("sla:policy_edit", args=[policy_id]),
+        deleted=_("The policy %(name)s is deleted.") % name,
+        cancel=reverse("sla:policy_edit", args=[policy_id]),
+        done=reverse("sla:policies"),
+        nav="sla/_settings_nav.html",
         section="policies",
     )
 
@@ -269,14 +244,16 @@ def calendar_form(request: HtmxHttpRequest, calendar_id: int | None = None) -> H
 def calendar_delete(request: HtmxHttpRequest, calendar_id: int) -> HttpResponse:
     user = require_sla_manager(request.user)
     calendar = access_calendar(user, calendar_id)
-    return _confirm_delete(
+    name = {"name": calendar.name}
+    return confirm_delete(
         request,
-        name=calendar.name,
         delete=lambda: services.calendar_delete(calendar=calendar, actor=user),
-        title=_("Delete the calendar %(name)s?"),
+        title=_("Delete the calendar %(name)s?") % name,
         explanation=_("Its business hours and holidays are deleted with it."),
-        deleted=_("The calendar %(name)s is deleted."),
-        edit=reverse("sla:calendar_edit", args=[calendar_id]),
+        deleted=_("The calendar %(name)s is deleted.") % name,
+        cancel=reverse("sla:calendar_edit", args=[calendar_id]),
+        done=reverse("sla:calendars"),
+        nav="sla/_settings_nav.html",
         section="calendars",
     )
 
@@ -381,13 +358,15 @@ def contract_form(request: HtmxHttpRequest, contract_id: int | None = None) -> H
 def contract_delete(request: HtmxHttpRequest, contract_id: int) -> HttpResponse:
     user = require_sla_manager(request.user)
     contract = access_contract(user, contract_id)
-    return _confirm_delete(
+    name = {"name": contract.name}
+    return confirm_delete(
         request,
-        name=contract.name,
         delete=lambda: services.contract_delete(contract=contract, actor=user),
-        title=_("Delete the contract %(name)s?"),
+        title=_("Delete the contract %(name)s?") % name,
         explanation=_("The organisation's tickets get the policy whose conditions they match, if any."),
-        deleted=_("The contract %(name)s is deleted."),
-        edit=reverse("sla:contract_edit", args=[contract_id]),
+        deleted=_("The contract %(name)s is deleted.") % name,
+        cancel=reverse("sla:contract_edit", args=[contract_id]),
+        done=reverse("sla:contracts"),
+        nav="sla/_settings_nav.html",
         section="contracts",
     )

@@ -60,9 +60,11 @@ from frontdesk.surveys.schemas import (
 from frontdesk.surveys.selectors import (
     access_follow_up,
     access_survey,
+    access_survey_invitation,
     contact_opted_out,
     follow_up_list,
     invitation_list,
+    published_csat,
     require_survey_manager,
     require_survey_reader,
     survey_list,
@@ -254,12 +256,7 @@ def send_survey_milestone(request: HttpRequest, survey_id: int, payload: Milesto
     summary="Read an invitation with its answers (supervisors and admins)",
 )
 def get_survey_invitation(request: HttpRequest, invitation_id: int) -> Invitation:
-    invitation = (
-        invitation_list(user=request_agent(request)).select_related("follow_up").filter(pk=invitation_id).first()
-    )
-    if invitation is None:
-        raise NotFound(_("Invitation %(id)s does not exist.") % {"id": invitation_id})
-    return invitation
+    return access_survey_invitation(request_agent(request), invitation_id)
 
 
 # --- opting out --------------------------------------------------------------------------------
@@ -493,6 +490,4 @@ def list_survey_ideas(request: HttpRequest, query: Query[IdeaQuery]) -> scores.A
 def get_public_csat(request: HttpRequest) -> scores.PublicScore:
     """The share of 4–5 answers over the last 90 days, with the number of answers; 404 unless
     the programme publishes it."""
-    if not programme().public_score:
-        raise NotFound(_("The score is not published."))
-    return scores.public_csat(now=timezone.now())
+    return published_csat(now=timezone.now())

@@ -34,7 +34,7 @@ from frontdesk.surveys.models import (
 )
 from frontdesk.surveys.services import QuestionInput, question_choices, question_text, scale
 from frontdesk.tickets.models import Channel
-from frontdesk.workspace.forms import NONE, FixedChoices, ServiceForm
+from frontdesk.workspace.forms import NONE, FixedChoices, ReadOnlyForm, ServiceForm
 
 MAX_QUESTIONS = 20
 LANGUAGES: list[tuple[str, StrOrPromise]] = list(settings.LANGUAGES)
@@ -57,17 +57,6 @@ def _datetime_input() -> forms.DateTimeInput:
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
-
-
-class _ReadOnly(ServiceForm):
-    """A settings form agents see with every field disabled: they may read it, not change it."""
-
-    read_only = False
-
-    def make_read_only(self) -> None:
-        self.read_only = True
-        for field in self.fields.values():
-            field.disabled = True
 
 
 # --- the customer's answers -------------------------------------------------------------
@@ -237,7 +226,7 @@ class FollowUpCloseForm(ServiceForm):
 # --- the programme and key accounts ----------------------------------------------------
 
 
-class ProgrammeForm(_ReadOnly):
+class ProgrammeForm(ReadOnlyForm):
     throttle_days = forms.IntegerField(
         label=_("Days between two surveys to one contact"),
         min_value=0,
@@ -258,7 +247,7 @@ class ProgrammeForm(_ReadOnly):
         return {"throttle_days": self.cleaned_data["throttle_days"], "public_score": self.cleaned_data["public_score"]}
 
 
-class KeyAccountsForm(_ReadOnly):
+class KeyAccountsForm(ReadOnlyForm):
     key_accounts = forms.TypedMultipleChoiceField(
         label=_("Key accounts"),
         coerce=int,
@@ -395,7 +384,7 @@ def _number(label: StrOrPromise, low: int, high: int, help_text: StrOrPromise = 
     return forms.IntegerField(label=label, min_value=low, max_value=high, help_text=help_text)
 
 
-class SurveyForm(_ReadOnly):
+class SurveyForm(ReadOnlyForm):
     name = forms.CharField(label=_("Name"), max_length=100)
     kind = forms.ChoiceField(
         label=_("Kind"),

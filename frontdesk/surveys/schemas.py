@@ -4,7 +4,6 @@ invitations and their answers, opt-outs, follow-ups, and the scores of the dashb
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from django.db.models import QuerySet
 from ninja import Field, Schema
 from pydantic import AwareDatetime, ValidationInfo, field_validator
 
@@ -27,6 +26,7 @@ from frontdesk.surveys.models import (
     Trigger,
 )
 from frontdesk.surveys.scores import Filters
+from frontdesk.surveys.selectors import answers_in_order
 from frontdesk.surveys.services import question_text
 from frontdesk.tickets.models import BookingStage, Channel
 
@@ -192,12 +192,6 @@ class AnswerOut(Schema):
     is_idea: bool = Field(description="The comment is an idea or a suggestion.")
 
 
-def _in_order(answers: QuerySet[Answer]) -> list[Answer]:
-    """An invitation's answers as the survey asks its questions, with what AnswerDetailOut reads."""
-    related = answers.select_related("question", "survey", "contact", "agent", "invitation")
-    return list(related.order_by("question__position", "question_id"))
-
-
 class AnswerDetailOut(AnswerOut):
     """An answer with what was asked (in the customer's language), of whom, and after whose help."""
 
@@ -250,7 +244,7 @@ class InvitationDetailOut(InvitationOut):
 
     @staticmethod
     def resolve_answers(invitation: Invitation) -> list[Answer]:
-        return _in_order(invitation.answers.all())
+        return answers_in_order(invitation)
 
     @staticmethod
     def resolve_follow_up(invitation: Invitation) -> int | None:
@@ -315,7 +309,7 @@ class FollowUpDetailOut(FollowUpOut):
 
     @staticmethod
     def resolve_answers(follow_up: FollowUp) -> list[Answer]:
-        return _in_order(follow_up.invitation.answers.all())
+        return answers_in_order(follow_up.invitation)
 
 
 class FollowUpPageOut(Schema):

@@ -29,8 +29,6 @@ bucket sorts every row first.
 No permission checks here: callers check with `selectors.require_survey_manager` first.
 """
 
-import base64
-import binascii
 import itertools
 import json
 from collections import Counter
@@ -47,6 +45,7 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrPromise
 
 from frontdesk.accounts.models import Organisation, Team, User
+from frontdesk.api.pagination import Page, paginate
 from frontdesk.core.errors import ValidationError
 from frontdesk.surveys.models import Answer, Invitation, InvitationStatus, QuestionKind, Sentiment, Survey
 from frontdesk.tickets.models import BookingStage, Channel
@@ -126,10 +125,7 @@ class BreakdownRow:
     summary: Summary
 
 
-@dataclass(frozen=True)
-class AnswerPage:
-    items: list[Answer]
-    next_cursor: str | None
+AnswerPage = Page[Answer]  # a page of `answers`
 
 
 @dataclass(frozen=True)
@@ -432,23 +428,6 @@ def _labels(dimension: str, keys: set[str]) -> dict[str, str]:
 # --- the answers themselves ------------------------------------------------------------------
 
 
-def _cursor(answer: Answer) -> str:
-    raw = f"{answer.answered_at.isoformat()}|{answer.pk}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _position(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, pk = raw.split("|")
-        when = datetime.fromisoformat(moment)
-        if when.tzinfo is None:
-            raise ValueError(moment)
-        return when, int(pk)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationError("This page link is damaged; start again from the first page.", field="cursor") from None
-
-
 def _with_theme(key: str) -> Contains:
     """Comments tagged with the theme: its key, quoted, in the JSON list as text (the same on both databases)."""
     return Contains(Cast("themes", TextField()), f'"{key}"')
@@ -470,9 +449,9 @@ def answers(
     score_max: int | None = None,
     text: str = "",
 ) -> AnswerPage:
-    """The answers behind a figure, newest first, a page at a time (keyset: the cursor is the last
-    answer's time and id). `score_min`/`score_max` narrow to a band (promoters: NPS 9–10), `text`
-    to comments that contain it. One query."""
+    """The answers behind a figure, newest first, a page at a time (`api.pagination.paginate`: the
+    cursor is the last answer's time and id). `score_min`/`score_max` narrow to a band (promoters:
+    NPS 9–10), `text` to comments that contain it. One query."""
     found = Answer.objects.filter(_narrow(filters), answered_at__gte=start, answered_at__lt=end)
     if kind:
         found = found.filter(kind=kind)
@@ -490,17 +469,8 @@ def answers(
         found = found.filter(is_idea=True)
     if text:
         found = found.filter(comment__icontains=text)
-    if cursor:
-        moment, pk = _position(cursor)
-        found = found.filter(Q(answered_at__lt=moment) | Q(answered_at=moment, pk__lt=pk))
-    items = list(
-        found.select_related("survey", "question", "contact", "agent", "invitation").order_by("-answered_at", "-pk")[
-            : limit + 1
-        ]
-    )
-    more = len(items) > limit
-    items = items[:limit]
-    return AnswerPage(items=items, next_cursor=_cursor(items[-1]) if more else None)
+    found = found.select_related("survey", "question", "contact", "agent", "invitation")
+    return paginate(found, order="-answered_at", cursor=cursor or "", size=limit)
 
 
 def comments_of(items: list[Answer]) -> dict[int, Answer]:

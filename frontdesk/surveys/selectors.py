@@ -8,13 +8,15 @@ none. Customers reach their own invitation only, through its signed token.
 from datetime import datetime
 
 from django.core import signing
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from frontdesk.accounts.models import EDITOR_ROLES, MANAGER_ROLES, Contact, User
 from frontdesk.accounts.selectors import require_agent
 from frontdesk.core.errors import NotFound, PermissionDenied
-from frontdesk.surveys.models import FollowUp, FollowUpStatus, Invitation, OptOut, Survey
-from frontdesk.surveys.services import TOKEN_SALT
+from frontdesk.surveys import scores
+from frontdesk.surveys.models import Answer, FollowUp, FollowUpStatus, Invitation, InvitationStatus, OptOut, Survey
+from frontdesk.surveys.services import TOKEN_SALT, programme
 
 
 def require_survey_manager(user: object) -> User:
@@ -43,6 +45,18 @@ def access_survey(user: User, survey_id: int) -> Survey:
     return survey
 
 
+def invitation_counts(*, user: User, surveys: list[Survey], since: datetime) -> dict[int, dict[str, int]]:
+    """Invitations sent since then and how many of them were answered, by survey id (the
+    invitation_dashboard index)."""
+    require_survey_reader(user)
+    rows = (
+        Invitation.objects.filter(survey__in=surveys, sent_at__gte=since)
+        .values("survey_id")
+        .annotate(sent=Count("pk"), answered=Count("pk", filter=Q(status=InvitationStatus.ANSWERED)))
+    )
+    return {row["survey_id"]: {"sent": row["sent"], "answered": row["answered"]} for row in rows}
+
+
 def access_invitation(token: str) -> Invitation:
     """The invitation a customer's link names; a forged or mangled token is not found."""
     try:
@@ -63,6 +77,20 @@ def contact_opted_out(contact: Contact) -> bool:
     return OptOut.objects.filter(contact=contact).exists()
 
 
+def published_csat(*, now: datetime) -> scores.PublicScore:
+    """The public score (FB7), for anyone; not found unless the programme publishes it."""
+    if not programme().public_score:
+        raise NotFound(_("The score is not published."))
+    return scores.public_csat(now=now)
+
+
+def answers_in_order(invitation: Invitation) -> list[Answer]:
+    """An invitation's answers as its survey asks the questions, each with its question, survey,
+    contact and agent. The caller has checked that the user may see the invitation."""
+    answers = invitation.answers.select_related("question", "survey", "contact", "agent")
+    return list(answers.order_by("question__position", "question_id"))
+
+
 def invitation_list(*, user: User, survey_id: int | None = None, status: str = "") -> QuerySet[Invitation]:
     """Invitations, newest first: what was sent, throttled (and why), answered."""
     require_survey_manager(user)
@@ -72,6 +100,14 @@ def invitation_list(*, user: User, survey_id: int | None = None, status: str = "
     if status:
         invitations = invitations.filter(status=status)
     return invitations.order_by("-created_at", "-pk")
+
+
+def access_survey_invitation(user: User, invitation_id: int) -> Invitation:
+    """An invitation with its follow-up, for supervisors and admins."""
+    invitation = invitation_list(user=user).select_related("follow_up").filter(pk=invitation_id).first()
+    if invitation is None:
+        raise NotFound(_("Invitation %(id)s does not exist.") % {"id": invitation_id})
+    return invitation
 
 
 def follow_up_list(

@@ -19,12 +19,16 @@ unit lead, due in the survey's days, announced to the owner.
 
 import logging
 from calendar import monthrange
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Window
+from django.db.models.functions import RowNumber
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -42,6 +46,7 @@ from frontdesk.accounts.models import (
     Team,
     User,
 )
+from frontdesk.accounts.services import organisation_update
 from frontdesk.core.errors import Conflict, ValidationError
 from frontdesk.core.services import UNSET, Unset, require_role
 from frontdesk.mail.models import OutboundKind
@@ -307,6 +312,15 @@ def survey_save(
     return survey
 
 
+def key_accounts_update(*, changes: list[tuple[Organisation, bool]], actor: User) -> int:
+    """Mark and unmark key accounts ((organisation, key account) pairs): all or none. Returns how many changed."""
+    require_role(actor, MANAGER_ROLES, "change key accounts")
+    with transaction.atomic():
+        for organisation, key_account in changes:
+            organisation_update(organisation=organisation, actor=actor, key_account=key_account)
+    return len(changes)
+
+
 def survey_delete(*, survey: Survey, actor: User) -> None:
     """Delete a survey that no one has answered; one with answers can only be deactivated."""
     require_role(actor, MANAGER_ROLES, "delete surveys")
@@ -422,25 +436,26 @@ def _email_address(contact: Contact) -> str:
     return identity or ""
 
 
-def surveyed_within(*, contact_id: int, now: datetime, days: int, exclude: int = 0) -> datetime | None:
+def surveyed_within(*, contact_id: int, now: datetime, days: int) -> datetime | None:
     """When the contact was sent a survey less than `days` days before or after `now` (None: never):
-    the throttle's one query."""
+    the throttle's one query. (An invitation being sent has no `sent_at` yet: it never finds itself.)"""
     if days <= 0:
         return None
     window = timedelta(days=days)
     return (
         Invitation.objects.filter(contact_id=contact_id, sent_at__gt=now - window, sent_at__lt=now + window)
-        .exclude(pk=exclude)
         .order_by("sent_at")
         .values_list("sent_at", flat=True)
         .first()
     )
 
 
-def invitation_send(*, invitation_id: int, now: datetime) -> Invitation:
+def invitation_send(*, invitation_id: int, now: datetime, throttle_days: int | None = None) -> Invitation:
     """Send a scheduled invitation, unless the contact opted out, was surveyed within the
-    programme's days, or has no address; each outcome is recorded. Idempotent."""
-    throttle_days = programme().throttle_days
+    programme's days, or has no address; each outcome is recorded. Idempotent. A batch reads the
+    programme's `throttle_days` once and passes it; None reads it here."""
+    if throttle_days is None:
+        throttle_days = programme().throttle_days
     with transaction.atomic():
         invitation = Invitation.objects.select_related("survey").get(pk=invitation_id)
         if invitation.status != InvitationStatus.SCHEDULED:
@@ -450,7 +465,7 @@ def invitation_send(*, invitation_id: int, now: datetime) -> Invitation:
         invitation = Invitation.objects.select_related("survey", "ticket").get(pk=invitation_id)
         if invitation.status != InvitationStatus.SCHEDULED:
             return invitation
-        earlier = surveyed_within(contact_id=contact.pk, now=now, days=throttle_days, exclude=invitation.pk)
+        earlier = surveyed_within(contact_id=contact.pk, now=now, days=throttle_days)
         address = _email_address(contact)
         if OptOut.objects.filter(contact=contact).exists():
             invitation.status, invitation.reason = InvitationStatus.OPTED_OUT, _("The contact opted out of surveys.")
@@ -536,8 +551,11 @@ def invitations_send_due(*, now: datetime, limit: int = SWEEP_BATCH) -> int:
         .order_by("send_at")
         .values_list("pk", flat=True)[:limit]
     )
+    if not due:
+        return 0
+    throttle_days = programme().throttle_days  # once per batch, not per send
     for pk in due:
-        invitation_send(invitation_id=pk, now=now)
+        invitation_send(invitation_id=pk, now=now, throttle_days=throttle_days)
     return len(due)
 
 
@@ -577,32 +595,41 @@ def _add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
 
 
+def _round_contacts(survey: Survey) -> list[Contact]:
+    """Up to the survey's number of contacts of each of its organisations, those with an e-mail
+    address, the newest first: one query, each contact with its organisation."""
+    newest_first = Window(
+        RowNumber(), partition_by=F("organisation_id"), order_by=(F("created_at").desc(), F("pk").desc())
+    )
+    return list(
+        Contact.objects.filter(organisation__in=survey.organisations.all(), merged_into__isnull=True)
+        .filter(Exists(ContactIdentity.objects.filter(contact=OuterRef("pk"), kind=IdentityKind.EMAIL)))
+        .annotate(rank=newest_first)
+        .filter(rank__lte=survey.contacts_per_organisation)
+        .select_related("organisation")
+        .order_by("organisation_id", "rank")
+    )
+
+
 def relationship_rounds_run(*, now: datetime) -> int:
     """Start the relationship rounds that are due: up to N contacts of each chosen organisation
     (those who wrote most recently first). Returns how many invitations were scheduled."""
     scheduled = 0
     due = Survey.objects.filter(kind=SurveyKind.RELATIONSHIP, is_active=True, next_round_at__lte=now)
-    for survey in due.prefetch_related("organisations"):
+    for pk in list(due.values_list("pk", flat=True)):
         with transaction.atomic():
-            locked = Survey.objects.select_for_update().get(pk=survey.pk)
-            if locked.next_round_at is None or locked.next_round_at > now:
+            survey = Survey.objects.select_for_update().get(pk=pk)
+            if survey.next_round_at is None or survey.next_round_at > now:
                 continue
-            occasion = f"round {locked.next_round_at.date().isoformat()}"
-            for organisation in survey.organisations.all():
-                contacts = (
-                    Contact.objects.filter(organisation=organisation, merged_into__isnull=True)
-                    .filter(identities__kind=IdentityKind.EMAIL)
-                    .distinct()
-                    .order_by("-created_at", "-pk")[: locked.contacts_per_organisation]
-                )
-                for contact in contacts:
-                    if invitation_schedule(survey=locked, contact=contact, occasion=occasion, now=now):
-                        scheduled += 1
-            following = locked.next_round_at
+            occasion = f"round {survey.next_round_at.date().isoformat()}"
+            for contact in _round_contacts(survey):
+                if invitation_schedule(survey=survey, contact=contact, occasion=occasion, now=now):
+                    scheduled += 1
+            following = survey.next_round_at
             while following <= now:
-                following = _add_months(following, locked.every_months)
-            locked.next_round_at = following
-            locked.save(update_fields=["next_round_at"])
+                following = _add_months(following, survey.every_months)
+            survey.next_round_at = following
+            survey.save(update_fields=["next_round_at"])
     return scheduled
 
 
@@ -732,11 +759,11 @@ def _level(question: Question, score: int | None, organisation: Organisation | N
 
 
 def _responsible(invitation: Invitation) -> tuple[Team | None, User | None]:
-    """The ticket's team and its lead; else the account owner (and their team); else the survey's business unit."""
-    if invitation.team_id:
-        team = Team.objects.select_related("lead").get(pk=invitation.team_id)
-        if team.lead is not None and team.lead.is_active:
-            return team, team.lead
+    """The ticket's team and its lead; else the account owner (and their team); else the survey's
+    business unit; else the ticket's team without an owner."""
+    team = Team.objects.select_related("lead").get(pk=invitation.team_id) if invitation.team_id else None
+    if team is not None and team.lead is not None and team.lead.is_active:
+        return team, team.lead
     organisation = invitation.organisation
     if organisation is not None and organisation.owner_id:
         owner = User.objects.get(pk=organisation.owner_id)
@@ -745,7 +772,7 @@ def _responsible(invitation: Invitation) -> tuple[Team | None, User | None]:
     unit = invitation.survey.followup_team
     if unit is not None:
         return unit, unit.lead if unit.lead and unit.lead.is_active else None
-    return Team.objects.filter(pk=invitation.team_id).first() if invitation.team_id else None, None
+    return team, None
 
 
 def _supervisors() -> list[User]:
@@ -779,27 +806,36 @@ def _follow_up(invitation: Invitation, answer: Answer, level: str, now: datetime
     return follow_up
 
 
-def _describe(answer: Answer, invitation: Invitation) -> str:
-    contact = Contact.objects.get(pk=invitation.contact_id)
-    who = contact.name or _email_address(contact) or f"#{contact.pk}"
-    score = "" if answer.score is None else f"{answer.get_kind_display()} {answer.score}"
-    return _("%(who)s answered %(score)s") % {"who": who, "score": score}
+def _tell(
+    users: list[User], *, kind: str, title: Callable[[], str], body: str, ticket: Ticket | None, key: str, now: datetime
+) -> None:
+    """A notification and an e-mail to each user; `title()` is called with the user's language active."""
+    for user in users:
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            subject = title()
+        notify(recipients=[user], kind=kind, title=subject, body=body, ticket=ticket, now=now)
+        staff_email_queue(recipients=[user], subject=subject, body=body, now=now, key=key)
 
 
 def _announce(follow_up: FollowUp, invitation: Invitation, answer: Answer, now: datetime) -> None:
-    recipients = [follow_up.owner] if follow_up.owner else _supervisors()
-    url = f"{settings.BASE_URL}/follow-ups/{follow_up.pk}/"
-    for user in recipients:
-        with translation.override(user.language or settings.LANGUAGE_CODE):
-            title = _("Follow-up due %(due)s: %(what)s") % {
-                "due": timezone.localtime(follow_up.due_at).strftime("%Y-%m-%d %H:%M"),
-                "what": _describe(answer, invitation),
-            }
-            body = f"{answer.comment}\n\n{url}".strip()
-            notify(
-                recipients=[user], kind="survey.follow_up", title=title, body=body, ticket=invitation.ticket, now=now
-            )
-            staff_email_queue(recipients=[user], subject=title, body=body, now=now, key=f"follow-up:{follow_up.pk}")
+    contact = invitation.contact
+    who = contact.name or _email_address(contact) or f"#{contact.pk}"
+    due = timezone.localtime(follow_up.due_at).strftime("%Y-%m-%d %H:%M")
+
+    def title() -> str:
+        score = "" if answer.score is None else f"{answer.get_kind_display()} {answer.score}"  # the kind translated
+        what = _("%(who)s answered %(score)s") % {"who": who, "score": score}
+        return _("Follow-up due %(due)s: %(what)s") % {"due": due, "what": what}
+
+    _tell(
+        [follow_up.owner] if follow_up.owner else _supervisors(),
+        kind="survey.follow_up",
+        title=title,
+        body=f"{answer.comment}\n\n{settings.BASE_URL}/follow-ups/{follow_up.pk}/".strip(),
+        ticket=invitation.ticket,
+        key=f"follow-up:{follow_up.pk}",
+        now=now,
+    )
     webhooks_queue(event="survey.follow_up", payload=_payload(follow_up, invitation, answer), now=now)
 
 
@@ -877,39 +913,37 @@ def followup_close(*, follow_up: FollowUp, actor: User, action_plan: str, outcom
     return follow_up
 
 
+def _overdue_title(owner: User | None) -> str:
+    return _("Overdue follow-up (owner: %(owner)s)") % {"owner": owner.name if owner else _("nobody")}
+
+
 def followups_escalate_due(*, now: datetime, limit: int = SWEEP_BATCH) -> int:
     """Overdue follow-ups go to the supervisors (once each, until rescheduled)."""
     escalated = 0
     due = FollowUp.objects.filter(status=FollowUpStatus.OPEN, due_at__lte=now, escalated_at__isnull=True)
-    for pk in list(due.order_by("due_at").values_list("pk", flat=True)[:limit]):
+    pks = list(due.order_by("due_at").values_list("pk", flat=True)[:limit])
+    supervisors = _supervisors() if pks else []
+    for pk in pks:
         with transaction.atomic():
             follow_up = (
                 FollowUp.objects.select_for_update(of=("self",))
                 .filter(pk=pk, status=FollowUpStatus.OPEN, escalated_at__isnull=True)
-                .select_related("invitation", "owner")
+                .select_related("invitation__ticket", "owner")
                 .first()
             )
             if follow_up is None:
                 continue
             follow_up.escalated_at = now
             follow_up.save(update_fields=["escalated_at"])
-            url = f"{settings.BASE_URL}/follow-ups/{follow_up.pk}/"
-            for user in _supervisors():
-                with translation.override(user.language or settings.LANGUAGE_CODE):
-                    title = _("Overdue follow-up (owner: %(owner)s)") % {
-                        "owner": follow_up.owner.name if follow_up.owner else _("nobody")
-                    }
-                    notify(
-                        recipients=[user],
-                        kind="survey.follow_up_overdue",
-                        title=title,
-                        body=url,
-                        ticket=follow_up.invitation.ticket,
-                        now=now,
-                    )
-                    staff_email_queue(
-                        recipients=[user], subject=title, body=url, now=now, key=f"follow-up-overdue:{pk}:{now.date()}"
-                    )
+            _tell(
+                supervisors,
+                kind="survey.follow_up_overdue",
+                title=partial(_overdue_title, follow_up.owner),
+                body=f"{settings.BASE_URL}/follow-ups/{follow_up.pk}/",
+                ticket=follow_up.invitation.ticket,
+                key=f"follow-up-overdue:{pk}:{now.date()}",
+                now=now,
+            )
             escalated += 1
     return escalated
 
@@ -950,7 +984,11 @@ def digest_queue(*, now: datetime) -> int:
     start = datetime.combine(monday, datetime.min.time(), tzinfo=zone)
     end = datetime.combine(monday + timedelta(days=7), datetime.min.time(), tzinfo=zone)
     key = f"survey-digest:{monday.isoformat()}"
-    recipients = [user for user in _supervisors() if not StaffEmail.objects.filter(key=f"{key}:{user.pk}").exists()]
+    managers = _supervisors()
+    sent = set(
+        StaffEmail.objects.filter(key__in=[f"{key}:{user.pk}" for user in managers]).values_list("key", flat=True)
+    )
+    recipients = [user for user in managers if f"{key}:{user.pk}" not in sent]
     if not recipients:
         return 0
     open_follow_ups = FollowUp.objects.filter(status=FollowUpStatus.OPEN)

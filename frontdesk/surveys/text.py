@@ -99,7 +99,7 @@ import re
 import threading
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -119,8 +119,7 @@ NEGATIVE_THRESHOLD = -0.15
 LEXICON_LANGUAGES = ("en", "es", "lt")
 DETECTABLE_LANGUAGES = ("en", "es", "lt", "de", "fr", "pt", "it", "pl", "lv", "ru", "uk")
 
-_LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"
-_WORD_LIST_LANGUAGES = frozenset(path.stem for path in _LEXICON_DIR.glob("*.txt"))
+_LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"  # one word list per detectable language
 _SNOWBALL = {
     "en": "english",
     "es": "spanish",
@@ -741,6 +740,12 @@ class _WordLists:
     hypothetical: list[str]  # phrases whose words neither score nor name a theme ("would be nice")
     sentiment: list[tuple[str, float, float | None]]  # raw entries, folded lazily
 
+    def entry_words(self) -> Iterator[str]:
+        """The words of the sentiment and wish entries, without their "=" mark."""
+        for entry in [e for e, _value, _negated in self.sentiment] + self.hypothetical:
+            for word in entry.split():
+                yield word.lstrip("=")
+
 
 def _read_word_lists(language: str) -> _WordLists:
     lists = _WordLists(set(), set(), set(), {}, set(), [], [])
@@ -755,13 +760,8 @@ def _read_word_lists(language: str) -> _WordLists:
             continue
         words = line.split()
         if section in ("stopwords", "common", "negators", "contrast"):
-            target = {
-                "stopwords": lists.stopwords,
-                "common": lists.common,
-                "negators": lists.negators,
-                "contrast": lists.contrast,
-            }[section]
-            target.update(_fold(w) for w in words)
+            word_set: set[str] = getattr(lists, section)
+            word_set.update(_fold(w) for w in words)
         elif section == "hypothetical":
             lists.hypothetical.append(line)
         elif section == "intensifiers":
@@ -840,7 +840,7 @@ def _raw_tokens(text: str, language: str) -> list[str]:
 
 def _tokenise(text: str, language: str, *, stem_all: bool = False) -> _Doc:
     analyser = _analyser(language) if language in LEXICON_LANGUAGES else None
-    lists = _word_lists(language) if language in _WORD_LIST_LANGUAGES else None
+    lists = _word_lists(language) if analyser is None and language in DETECTABLE_LANGUAGES else None
     all_caps_text = text.isupper()
     folds: list[str] = []
     keys: list[str] = []
@@ -896,6 +896,13 @@ def _plain_word_key(lists: _WordLists | None, language: str, lower: str, stem_al
 # ---------------------------------------------------------------------------
 
 
+def _theme_words(language: str) -> Iterator[str]:
+    """The words of the theme patterns of `language`, with their "=" and "*" marks."""
+    for theme in THEMES.values():
+        for pattern in theme.keywords.get(language, ()):
+            yield from (word for word in re.split(r"[\s|&>\d]+", pattern) if word and word != "NEG")
+
+
 @dataclass(frozen=True)
 class _Pattern:
     theme: str
@@ -903,7 +910,6 @@ class _Pattern:
     gaps: tuple[int, ...]  # per part after the first: tokens allowed between it and the part before
     ordered: tuple[bool, ...]  # per part after the first: it must come after the part before (`>`)
     neg_part: tuple[bool, ...]  # the part is a bare NEG
-    first_atoms: tuple[frozenset[int], ...]
 
 
 _NEG_ATOM = 0
@@ -919,14 +925,8 @@ class _Analyser:
         self.intensifiers = self.lists.intensifiers
         self.contrast = frozenset(self.lists.contrast)
         # The prefix gate: words whose first three folded letters start no lexicon word are not stemmed.
-        gate: set[str] = set()
-        pattern_words = self._pattern_words()
-        for entry in [e for e, _score, _negated in self.lists.sentiment] + self.lists.hypothetical:
-            for word in entry.split():
-                gate.add(_fold(word.lstrip("=")).replace("-", "")[:3])
-        for word in pattern_words:
-            gate.add(_fold(word.strip("=*")).replace("-", "")[:3])
-        self.gate = frozenset(gate)
+        words = [*self.lists.entry_words(), *(word.strip("=*") for word in _theme_words(language))]
+        self.gate = frozenset(_fold(word).replace("-", "")[:3] for word in words)
         # Atoms for theme patterns.
         self.stem_atoms: dict[str, int] = {}
         self.exact_atoms: dict[str, int] = {}
@@ -936,8 +936,8 @@ class _Analyser:
         # atom -> (pattern, part) pairs it can start: a pattern is tried only when each of its parts can start.
         self.pattern_index: dict[int, list[tuple[int, int]]] = defaultdict(list)
         for pattern_number, pattern in enumerate(self.patterns):
-            for part_number, first_atoms in enumerate(pattern.first_atoms):
-                for atom in first_atoms:
+            for part_number, part in enumerate(pattern.parts):
+                for atom in part:
                     self.pattern_index[atom].append((pattern_number, part_number))
         # Sentiment.
         self.exact_scores: dict[str, _Score] = {}
@@ -966,18 +966,9 @@ class _Analyser:
         for entry in self.lists.hypothetical:
             folds = tuple(_fold(word.lower()).replace("-", "") for word in _raw_tokens(entry, language))
             self.hypothetical[folds[0]].append(folds)
-        ideas = _IDEA_PATTERNS.get(language) or tuple(p for ps in _IDEA_PATTERNS.values() for p in ps)
-        self.idea_re = re.compile("|".join(f"(?:{p})" for p in ideas))
         self._ready = True
 
     # -- keys ---------------------------------------------------------------
-
-    def _pattern_words(self) -> list[str]:
-        words: list[str] = []
-        for theme in THEMES.values():
-            for pattern in theme.keywords.get(self.language, ()):
-                words.extend(w for w in re.split(r"[\s|&>\d]+", pattern) if w and w != "NEG")
-        return words
 
     def _key(self, lower: str, fold: str, *, stem_all: bool) -> str:
         if fold in self.stopwords:
@@ -1072,7 +1063,6 @@ class _Analyser:
                     gaps=tuple(int(g) if g else _DEFAULT_GAP for g in gap_texts),
                     ordered=tuple(op == ">" for op in operators),
                     neg_part=tuple(part == [(_NEG_ATOM,)] for part in parts),
-                    first_atoms=tuple(frozenset(part) for part in by_first),
                 )
 
     def hypothetical_tokens(self, doc: _Doc) -> set[int]:
@@ -1138,19 +1128,13 @@ def _language_words() -> dict[str, tuple[tuple[str, float], ...]]:
     for language in DETECTABLE_LANGUAGES:
         lists = _word_lists(language)
         words = lists.stopwords | lists.common | lists.negators | set(lists.intensifiers) | lists.contrast
-        for entry in [e for e, _value, _negated in lists.sentiment] + lists.hypothetical:
-            words.update(_fold(w.lstrip("=")) for w in entry.split())
-        for theme in THEMES.values():
-            for pattern in theme.keywords.get(language, ()):
-                for w in re.split(r"[\s|&>\d]+", pattern):
-                    if not w or w == "NEG":
-                        continue
-                    w = _fold(w.lstrip("=").lower())
-                    if w.endswith("*"):
-                        if len(w) > _PREFIX_LENGTH:
-                            prefixes_of[w[:_PREFIX_LENGTH]].add(language)
-                    else:
-                        words.add(w)
+        words.update(_fold(w) for w in lists.entry_words())
+        for w in _theme_words(language):
+            w = _fold(w.lstrip("=").lower())
+            if not w.endswith("*"):
+                words.add(w)
+            elif len(w) > _PREFIX_LENGTH:
+                prefixes_of[w[:_PREFIX_LENGTH]].add(language)
         for word in words:
             word = word.replace("-", "")
             if len(word) >= 2 or word in ("a", "e", "i", "o", "y", "u", "w", "z", "и", "в", "с", "і", "у", "я"):
@@ -1283,8 +1267,7 @@ def _sentiment(analyser: _Analyser, doc: _Doc, text: str, hypothetical: set[int]
                     factor *= intensity
                 elif keys[j] != NEG:
                     break
-        negated = any(keys[j] == NEG and doc.clause[j] == clause for j in range(max(0, i - _NEGATION_WINDOW), i))
-        value = entry.negated if negated else entry.value
+        value = entry.negated if _negator_before(doc, i) else entry.value
         if doc.caps[i]:
             factor *= _CAPS_FACTOR
         if analyser.language == "es" and _is_superlative(folds[i]):
@@ -1296,6 +1279,11 @@ def _sentiment(analyser: _Analyser, doc: _Doc, text: str, hypothetical: set[int]
     total += doc.emoticon_score + tone
     if total:
         total += math.copysign(_EXCLAMATION_BOOST * min(text.count("!"), 4), total)
+    return _normalise(total)
+
+
+def _normalise(total: float) -> float:
+    """A sum of word scores as s/√(s²+α), in −1…1."""
     return max(-1.0, min(1.0, total / math.sqrt(total * total + _NORMALISATION_ALPHA)))
 
 
@@ -1408,21 +1396,32 @@ def _near(
     return None
 
 
+def _negator_before(doc: _Doc, index: int, ignored: Collection[int] = ()) -> bool:
+    """A negator up to _NEGATION_WINDOW tokens before `index`, in its clause (`ignored` tokens do not count)."""
+    clause = doc.clause[index]
+    return any(
+        doc.keys[j] == NEG and doc.clause[j] == clause and j not in ignored
+        for j in range(max(0, index - _NEGATION_WINDOW), index)
+    )
+
+
 def _negated(chosen: list[tuple[int, int]], doc: _Doc) -> bool:
     inside = {i for start, end in chosen for i in range(start, end)}
     if any(doc.keys[i] == NEG for i in inside):
         return False  # the pattern names the negation itself ("no reply"): never flipped
-    for start, _end in chosen:
-        clause = doc.clause[start]
-        for j in range(max(0, start - _NEGATION_WINDOW), start):
-            if j not in inside and doc.keys[j] == NEG and doc.clause[j] == clause:
-                return True
-    return False
+    return any(_negator_before(doc, start, inside) for start, _end in chosen)
 
 
-def _is_idea(analyser: _Analyser, text: str) -> bool:
+@cache
+def _idea_re(language: str) -> re.Pattern[str]:
+    """The idea patterns of `language`, or of every language that has some when it has none."""
+    ideas = _IDEA_PATTERNS.get(language) or tuple(p for ps in _IDEA_PATTERNS.values() for p in ps)
+    return re.compile("|".join(f"(?:{p})" for p in ideas))
+
+
+def _is_idea(text: str, language: str) -> bool:
     folded = " ".join(_fold(text.lower()).split())
-    return analyser.idea_re.search(folded) is not None
+    return _idea_re(language).search(folded) is not None
 
 
 def _label(sentiment: float) -> str:
@@ -1441,7 +1440,7 @@ def analyse(text: str, *, hint: str = "") -> Analysis:
         doc = _tokenise(text, language)
         hypothetical = analyser.hypothetical_tokens(doc)
         themes = _themes(analyser, doc, hypothetical)
-        is_idea = _is_idea(analyser, text)
+        is_idea = _is_idea(text, language)
         # A complaint told in facts ("we waited an hour at reception") has no opinion word, but its theme has a
         # tone. In an idea the themes say what is suggested, not what was judged.
         tone = 0.0 if is_idea else float(sum(THEMES[key].tone for key in themes))
@@ -1454,10 +1453,8 @@ def analyse(text: str, *, hint: str = "") -> Analysis:
             is_idea=is_idea,
         )
     # No lexicon for this language: only emoticons speak, and ideas are looked for in every language we know.
-    doc = _tokenise(text, "")
-    total = doc.emoticon_score
-    sentiment = round(total / math.sqrt(total * total + _NORMALISATION_ALPHA), 3)
-    is_idea = any(_is_idea(_analyser(code), text) for code in LEXICON_LANGUAGES) if text.strip() else False
+    sentiment = round(_normalise(_tokenise(text, "").emoticon_score), 3)
+    is_idea = _is_idea(text, language)
     return Analysis(language, sentiment, _label(sentiment), (), is_idea)
 
 
@@ -1469,28 +1466,25 @@ def analyse(text: str, *, hint: str = "") -> Analysis:
 def _content_runs(text: str, language: str) -> list[list[tuple[str, str]]]:
     """Runs of (key, surface) content words, split at punctuation, stop words and negators."""
     doc = _tokenise(text, language, stem_all=True)
-    if language in LEXICON_LANGUAGES:
-        analyser = _analyser(language)
-        stopwords, skipped = analyser.stopwords - set(analyser.intensifiers), frozenset(analyser.intensifiers)
-    elif language in _WORD_LIST_LANGUAGES:
+    stopwords: Collection[str] = ()
+    skipped: Collection[str] = ()
+    if language in DETECTABLE_LANGUAGES:
         lists = _word_lists(language)
-        stopwords, skipped = frozenset(lists.stopwords), frozenset(lists.intensifiers)
-    else:
-        stopwords, skipped = frozenset(), frozenset()
+        stopwords, skipped = lists.stopwords | lists.contrast, lists.intensifiers
     runs: list[list[tuple[str, str]]] = []
     run: list[tuple[str, str]] = []
     last_clause = -1
     for fold, key, surface, clause in zip(doc.folds, doc.keys, doc.surfaces, doc.clause, strict=True):
         if fold in skipped:
             continue  # "very slow check-in" -> "slow check-in"
-        if clause != last_clause or key == NEG or fold in stopwords or len(fold) < 2:
+        breaks_run = key == NEG or fold in stopwords or len(fold) < 2
+        if breaks_run or clause != last_clause:
             if run:
                 runs.append(run)
             run = []
             last_clause = clause
-            if key == NEG or fold in stopwords or len(fold) < 2:
-                continue
-        run.append((key, surface))
+        if not breaks_run:
+            run.append((key, surface))
     if run:
         runs.append(run)
     return runs

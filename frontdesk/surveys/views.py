@@ -19,8 +19,7 @@ from typing import Any, Concatenate, ParamSpec
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -35,7 +34,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from frontdesk.accounts.models import MANAGER_ROLES, Role, User
 from frontdesk.accounts.selectors import agent_list, organisation_list, team_list
-from frontdesk.accounts.services import organisation_update
 from frontdesk.core.errors import Conflict, FrontdeskError, NotFound
 from frontdesk.surveys import scores, services
 from frontdesk.surveys.forms import (
@@ -60,9 +58,12 @@ from frontdesk.surveys.selectors import (
     access_follow_up,
     access_invitation,
     access_survey,
+    answers_in_order,
     contact_opted_out,
     follow_up_list,
+    invitation_counts,
     invitation_list,
+    published_csat,
     require_survey_manager,
     require_survey_reader,
     survey_list,
@@ -203,9 +204,10 @@ def opt_in(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _published_score() -> scores.PublicScore:
-    if not services.programme().public_score:
-        raise Http404("The score is not published.")
-    return scores.public_csat(now=timezone.now())
+    try:
+        return published_csat(now=timezone.now())
+    except NotFound as error:
+        raise Http404(error.message) from None
 
 
 def answers_label(count: int) -> str:
@@ -335,7 +337,7 @@ def _follow_up_page(
 ) -> HttpResponse:
     manager = user.role in MANAGER_ROLES
     invitation = follow_up.invitation
-    answers = list(invitation.answers.select_related("question").order_by("question__position", "question__pk"))
+    answers = answers_in_order(invitation)
     language = translation.get_language() or settings.LANGUAGE_CODE
     context = {
         "follow_up": follow_up,
@@ -395,16 +397,6 @@ def follow_up_close(request: HtmxHttpRequest, follow_up_id: int) -> HttpResponse
 # --- settings --------------------------------------------------------------------------
 
 
-def _recent_counts(surveys: list[Survey], now: datetime) -> dict[int, dict[str, int]]:
-    """Invitations sent and answered per survey over the last 30 days (the (sent_at, status) index)."""
-    rows = (
-        Invitation.objects.filter(survey__in=surveys, sent_at__gte=now - RECENT)
-        .values("survey_id")
-        .annotate(sent=Count("pk"), answered=Count("pk", filter=Q(status=InvitationStatus.ANSWERED)))
-    )
-    return {row["survey_id"]: {"sent": row["sent"], "answered": row["answered"]} for row in rows}
-
-
 def _embed_snippet() -> str:
     return (
         f'<a href="{settings.BASE_URL}/score/">'
@@ -422,7 +414,7 @@ def _settings_page(
 ) -> HttpResponse:
     can_manage = user.role in MANAGER_ROLES
     surveys = list(survey_list(user=user).prefetch_related(None).select_related(None))
-    counts = _recent_counts(surveys, timezone.now())
+    counts = invitation_counts(user=user, surveys=surveys, since=timezone.now() - RECENT)
     programme = services.programme()
     programme_form = programme_form or ProgrammeForm(programme=programme)
     accounts_form = accounts_form or KeyAccountsForm(organisations=list(organisation_list(user=user)))
@@ -467,14 +459,12 @@ def key_accounts_save(request: HtmxHttpRequest) -> HttpResponse:
     user = require_survey_manager(request.user)
     form = KeyAccountsForm(request.POST, organisations=list(organisation_list(user=user)))
     if form.is_valid():
-        with form.service_errors(), transaction.atomic():
-            changes = form.changes()
-            for organisation, key_account in changes:
-                organisation_update(organisation=organisation, actor=user, key_account=key_account)
+        with form.service_errors():
+            changed = services.key_accounts_update(changes=form.changes(), actor=user)
             messages.success(
                 request,
-                ngettext("%(count)s organisation changed.", "%(count)s organisations changed.", len(changes))
-                % {"count": len(changes)},
+                ngettext("%(count)s organisation changed.", "%(count)s organisations changed.", changed)
+                % {"count": changed},
             )
             return redirect("surveys:settings")
     return _settings_page(request, user, accounts_form=form, status=form.error_status)

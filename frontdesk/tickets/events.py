@@ -14,6 +14,9 @@ class TicketChanged:
     ticket_id: int
     actor_id: int | None
     fields: tuple[str, ...]
+    # The reply that made the change (it reopened the ticket or set its status), if any: its
+    # MessageAdded goes out after the same commit, so a handler of both may leave this one out.
+    message_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -257,9 +257,18 @@ def _tags(names: list[str]) -> list[Tag]:
     return list(existing.values())
 
 
-def _publish_changed(ticket: Ticket, actor: User | None, fields: Sequence[str]) -> None:
+def _publish_changed(
+    ticket: Ticket, actor: User | None, fields: Sequence[str], *, message: Message | None = None
+) -> None:
     if fields:
-        publish(TicketChanged(ticket_id=ticket.pk, actor_id=actor.pk if actor else None, fields=tuple(fields)))
+        publish(
+            TicketChanged(
+                ticket_id=ticket.pk,
+                actor_id=actor.pk if actor else None,
+                fields=tuple(fields),
+                message_id=message.pk if message else None,
+            )
+        )
 
 
 # --- services ------------------------------------------------------------------
@@ -603,7 +612,7 @@ def _add_agent_message(
     publish(
         MessageAdded(ticket_id=ticket.pk, message_id=message.pk, kind=kind, actor_id=author.pk, from_customer=False)
     )
-    _publish_changed(ticket, author, [c.field for c in changes])
+    _publish_changed(ticket, author, [c.field for c in changes], message=message)
     return message
 
 
@@ -676,7 +685,7 @@ def ticket_add_customer_message(
             ticket_id=ticket.pk, message_id=message.pk, kind=MessageKind.REPLY, actor_id=None, from_customer=True
         )
     )
-    _publish_changed(ticket, None, [c.field for c in changes])
+    _publish_changed(ticket, None, [c.field for c in changes], message=message)
     return message
 
 

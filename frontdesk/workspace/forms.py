@@ -53,6 +53,18 @@ class ServiceForm(WorkspaceForm):
             self.error_status = error.status
 
 
+class ReadOnlyForm(ServiceForm):
+    """A settings form that those who may not change it see with every field disabled: they may
+    read it, not change it. Templates hide the buttons when `form.read_only`."""
+
+    read_only = False
+
+    def make_read_only(self) -> None:
+        self.read_only = True
+        for field in self.fields.values():
+            field.disabled = True
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 

@@ -111,6 +111,35 @@ def is_partial(request: HtmxHttpRequest) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
 
+def confirm_delete(
+    request: HtmxHttpRequest,
+    *,
+    delete: Callable[[], object],
+    title: str,
+    explanation: str,
+    deleted: str,
+    cancel: str,
+    done: str,
+    nav: str,
+    section: str,
+) -> HttpResponse:
+    """A settings page's delete. GET: the confirmation page, with the settings' `nav` template
+    (`section` marked). POST: delete and go to `done`, or back to `cancel` with the service's
+    refusal."""
+    if request.method == "POST":
+        try:
+            delete()
+        except PermissionDenied:
+            raise
+        except FrontdeskError as error:
+            messages.error(request, error.message)
+            return redirect(cancel)
+        messages.success(request, deleted)
+        return redirect(done)
+    context = {"title": title, "explanation": explanation, "cancel": cancel, "nav": nav, "section": section}
+    return render(request, "workspace/confirm_delete.html", context)
+
+
 # --- inbox ---------------------------------------------------------------------------
 
 

@@ -467,6 +467,17 @@ def test_saving_a_translation_brings_it_up_to_date(agent_api: Client) -> None:
     assert Translation.objects.get(pk=spanish.pk).version == 2
 
 
+def test_a_locale_written_another_way_saves_the_same_translation(agent_api: Client) -> None:
+    source = article(title="Refunds")
+    url = f"{KB}/articles/{source.article_id}/translations"
+
+    created = agent_api.put(f"{url}/pt-br", {"title": "Reembolsos", "body": "Cinco dias."}, JSON)
+    edited = agent_api.put(f"{url}/pt_BR", {"title": "Reembolsos", "body": "Dez dias."}, JSON)
+
+    assert (created.status_code, edited.status_code) == (201, 200)
+    assert (edited.json()["locale"], edited.json()["version"]) == ("pt-br", 2)
+
+
 def test_a_translation_that_cannot_be_saved_changes_nothing(agent_api: Client) -> None:
     source = article(title="Refunds")
     before = state()

@@ -465,6 +465,28 @@ def test_the_snippet_is_the_window_with_most_of_the_words(kb: HelpCentre) -> Non
     assert "<mark>Keys</mark> and <mark>parking</mark> codes" in hit.snippet_html
 
 
+def test_a_translation_not_rendered_yet_gets_its_snippet_from_the_markdown(kb: HelpCentre) -> None:
+    translation = kb.t["parking", "en"]
+    translation.text = ""
+    translation.body = "**Parking** is in the *underground* garage."
+    translation.save()
+    kb_search.index_translation(translation.pk)
+
+    hit = find("parking", "en").hits[0]
+
+    assert kb.keys([hit]) == [("parking", "en")]
+    assert hit.snippet_html == "**<mark>Parking</mark>** is in the *underground* garage."
+
+
+def test_a_translation_deleted_before_its_unindexing_is_left_out(kb: HelpCentre) -> None:
+    kb.t["refunds", "en"].delete()  # unindex_translation has not run yet
+
+    result = find("refund", "en")
+
+    assert kb.keys(result.hits) == [("cancellation", "en")]
+    assert result.total == 2  # counted from the index until it is unindexed
+
+
 def test_lithuanian_snippet_marks_the_inflected_forms(kb: HelpCentre) -> None:
     hit = find("raktus", "lt").hits[0]
 
@@ -546,7 +568,8 @@ def test_a_change_of_visibility_reaches_every_translation(kb: HelpCentre) -> Non
     article = kb.a["breakfast"]
     article.visibility = Visibility.INTERNAL
     article.save()
-    kb_search.index_article(article.pk)
+    for translation in article.translations.all():  # as article_update queues it
+        kb_search.index_translation(translation.pk)
 
     assert find("breakfast", "en").hits == []
     assert find("pusryčiai", "lt").hits == []
@@ -556,9 +579,9 @@ def test_a_change_of_visibility_reaches_every_translation(kb: HelpCentre) -> Non
 def test_a_deleted_article_disappears_from_the_index(kb: HelpCentre) -> None:
     assert kb.keys(find("evening", "en", AGENTS).hits) == [("late-checkout", "en")]
 
-    article_id = kb.a["late-checkout"].pk
+    article_id, translation_id = kb.a["late-checkout"].pk, kb.t["late-checkout", "en"].pk
     kb.a["late-checkout"].delete()
-    kb_search.index_article(article_id)
+    kb_search.unindex_translation(translation_id)  # as article_delete queues it
 
     assert not SearchDocument.objects.filter(article_id=article_id).exists()
     assert kb.keys(find("evening", "en", AGENTS).hits) == []

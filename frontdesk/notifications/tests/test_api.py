@@ -105,7 +105,16 @@ def test_notifications_at_the_same_instant_are_paged_by_id(agent: User) -> None:
     assert [item["title"] for item in first.json()["items"] + second.json()["items"]] == ["C", "B", "A"]
 
 
-@pytest.mark.parametrize("cursor", ["garbage", "bm90IGEgZGF0ZXwx", "MjAyNi0xMS0wMlQwOTowMDowMHwx"])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "garbage",
+        "bm90IGEgZGF0ZXwx",  # "not a date|1"
+        "MjAyNi0xMS0wMlQwOTowMDowMHwx",  # "2026-11-02T09:00:00|1"
+        "WyIyMDI2LTExLTAyVDA5OjAwOjAwIiwgMV0=",  # ["2026-11-02T09:00:00", 1]: a time without its zone
+        "WyJub3QgYSB0aW1lIiwgMV0=",  # ["not a time", 1]
+    ],
+)
 def test_a_cursor_that_is_not_ours_is_refused_naming_it(agent: User, cursor: str) -> None:
     response = api_client(agent).get("/api/v1/me/notifications", {"cursor": cursor})
 

@@ -85,10 +85,9 @@ def test_an_unknown_ticket_answers_like_someone_elses(ada_client: Client, strang
     theirs = ticket_of(stranger, "Parking for Sam")
     unknown = theirs.pk + 1000
 
-    assert (
-        ada_client.get(f"/api/v1/portal/tickets/{unknown}").json()
-        == ada_client.get(f"/api/v1/portal/tickets/{theirs.pk}").json()
-    )
+    answer = ada_client.get(f"/api/v1/portal/tickets/{theirs.pk}")
+    assert answer.status_code == ada_client.get(f"/api/v1/portal/tickets/{unknown}").status_code == 404
+    assert ada_client.get(f"/api/v1/portal/tickets/{unknown}").json() == answer.json()
 
 
 def test_organisation_tickets_stay_private_while_the_organisation_does_not_share_them(

@@ -27,11 +27,6 @@ def at(hours: float) -> datetime:
 
 
 @pytest.fixture
-def supervisor() -> User:
-    return UserFactory.create(name="Sara Supervisor", role=Role.SUPERVISOR)
-
-
-@pytest.fixture
 def ana() -> User:
     return UserFactory.create(name="Ana")
 

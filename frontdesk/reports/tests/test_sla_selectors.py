@@ -42,11 +42,6 @@ def day(n: float) -> datetime:
     return START + timedelta(days=n - 1)
 
 
-@pytest.fixture
-def supervisor() -> User:
-    return UserFactory.create(name="Sara Supervisor", role=Role.SUPERVISOR)
-
-
 def ticket(**fields: Any) -> Ticket:
     return TicketFactory.create(created_at=fields.pop("created_at", day(1)), **fields)
 

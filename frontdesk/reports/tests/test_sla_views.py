@@ -39,11 +39,6 @@ def _now() -> Iterator[None]:
 
 
 @pytest.fixture
-def supervisor() -> User:
-    return UserFactory.create(name="Sara Supervisor", role=Role.SUPERVISOR)
-
-
-@pytest.fixture
 def acme() -> Organisation:
     """Acme, on the Gold contract, with three first responses (one 3 days late, one still due since
     the 20th at 10:00) and a resolution met, all by Ana of Support."""

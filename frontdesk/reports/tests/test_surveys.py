@@ -37,11 +37,6 @@ def _now() -> Iterator[None]:
 
 
 @pytest.fixture
-def supervisor() -> User:
-    return UserFactory.create(name="Sara Supervisor", role=Role.SUPERVISOR)
-
-
-@pytest.fixture
 def survey() -> Survey:
     return SurveyFactory.create(name="After a ticket")
 

@@ -34,11 +34,6 @@ def _now() -> object:
 
 
 @pytest.fixture
-def supervisor() -> User:
-    return UserFactory.create(name="Sara Supervisor", role=Role.SUPERVISOR)
-
-
-@pytest.fixture
 def team(supervisor: User) -> Team:
     """Ana's team, with a day of work: two tickets, a booked inquiry, a reply, a shift."""
     ana = UserFactory.create(name="Ana Agent", email="ana@hotel.example")

@@ -8,6 +8,7 @@ from pytest_django import DjangoCaptureOnCommitCallbacks
 from frontdesk.accounts.models import Role, User
 from frontdesk.accounts.tests.factories import TeamFactory, UserFactory
 from frontdesk.core.errors import Conflict, PermissionDenied, ValidationError
+from frontdesk.routing import services
 from frontdesk.routing.models import AgentState, Assignment, IntervalKind, RoutingProfile, Rule, WorkInterval
 from frontdesk.routing.services import (
     intake_pause,
@@ -168,6 +169,50 @@ def test_an_answer_that_makes_room_brings_the_next_waiting_ticket(
     with django_capture_on_commit_callbacks(execute=True):
         ticket_reply(ticket=held, author=agent, body_text="Done.", now=LATER)
 
+    next_one.refresh_from_db()
+    assert next_one.assignee == agent
+
+
+@pytest.fixture
+def passes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """What each routing pass assigned, in order (the passes still run)."""
+    assigned: list[int] = []
+    real = services.routing_assign_waiting
+
+    def counted(**arguments: Any) -> int:
+        assigned.append(real(**arguments))
+        return assigned[-1]
+
+    monkeypatch.setattr(services, "routing_assign_waiting", counted)
+    return assigned
+
+
+def test_an_answer_that_sets_the_status_runs_one_pass(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks, passes: list[int]
+) -> None:
+    agent = working_agent(capacity=1)
+    [held] = holding(agent, 1)
+    [next_one] = waiting()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_reply(ticket=held, author=agent, body_text="Done.", status=Status.SOLVED, now=LATER)
+
+    assert passes == [1]
+    next_one.refresh_from_db()
+    assert next_one.assignee == agent
+
+
+def test_a_person_changing_the_status_runs_one_pass(
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks, passes: list[int]
+) -> None:
+    agent = working_agent(capacity=1)
+    [held] = holding(agent, 1)
+    [next_one] = waiting()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_update(ticket=held, actor=agent, status=Status.SOLVED, now=LATER)
+
+    assert passes == [1]
     next_one.refresh_from_db()
     assert next_one.assignee == agent
 

@@ -9,11 +9,12 @@ from frontdesk.accounts.models import Role
 from frontdesk.accounts.tests.factories import TeamFactory, UserFactory
 from frontdesk.notifications.models import Notification, StaffEmail, WebhookDelivery
 from frontdesk.notifications.services import webhook_save
+from frontdesk.sla import services
 from frontdesk.sla.models import Alarm, Clock, ClockState
 from frontdesk.sla.services import sla_refresh, sla_sweep
 from frontdesk.sla.tests.factories import policy_with
 from frontdesk.tickets.models import Status, Ticket
-from frontdesk.tickets.services import ticket_reply, ticket_update
+from frontdesk.tickets.services import ticket_add_customer_message, ticket_reply, ticket_update
 from frontdesk.tickets.tests.factories import NOW, new_ticket
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +40,20 @@ def committed(django_capture_on_commit_callbacks: Any) -> Callable[..., Ticket]:
             return new_ticket(**fields)
 
     return create
+
+
+@pytest.fixture
+def refreshes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The tickets `sla_refresh` runs for, in order (it still runs)."""
+    seen: list[int] = []
+    real = services.sla_refresh
+
+    def counted(*, ticket_id: int, **arguments: Any) -> services.Refreshed:
+        seen.append(ticket_id)
+        return real(ticket_id=ticket_id, **arguments)
+
+    monkeypatch.setattr(services, "sla_refresh", counted)
+    return seen
 
 
 def test_a_new_ticket_gets_its_clocks_and_the_inbox_its_next_deadline() -> None:
@@ -136,3 +151,56 @@ def test_a_backlog_of_due_alarms_is_swept_in_batches_until_none_is_left(committe
 
     assert Alarm.objects.filter(ticket__in=tickets, permille=750).count() == 5
     assert not Clock.objects.filter(next_alarm_at__lte=NOW + minutes(45)).exists()
+
+
+# --- the triggers: one refresh per write ---------------------------------------------------
+
+
+def resolution_state(ticket: Ticket) -> str:
+    return Clock.objects.get(ticket=ticket, metric="resolution").state
+
+
+def test_a_status_change_refreshes_the_clocks_once(
+    committed: Callable[..., Ticket], refreshes: list[int], django_capture_on_commit_callbacks: Any
+) -> None:
+    policy_with()
+    ticket = committed()
+    refreshes.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_update(ticket=ticket, actor=UserFactory.create(), now=NOW, status=Status.PENDING)
+
+    assert refreshes == [ticket.pk]
+    assert resolution_state(ticket) == ClockState.PAUSED
+
+
+def test_a_reply_that_sets_the_status_refreshes_the_clocks_once_after_both(
+    committed: Callable[..., Ticket], refreshes: list[int], django_capture_on_commit_callbacks: Any
+) -> None:
+    policy_with()
+    ticket = committed()
+    refreshes.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_reply(ticket=ticket, author=UserFactory.create(), body_text="Hello", status=Status.PENDING, now=NOW)
+
+    assert refreshes == [ticket.pk]
+    assert Clock.objects.get(ticket=ticket, metric="first_response").state == ClockState.MET
+    assert resolution_state(ticket) == ClockState.PAUSED
+
+
+def test_a_customer_message_that_reopens_refreshes_the_clocks_once_after_both(
+    committed: Callable[..., Ticket], refreshes: list[int], django_capture_on_commit_callbacks: Any
+) -> None:
+    policy_with()
+    ticket = committed()
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_update(ticket=ticket, actor=UserFactory.create(), now=NOW, status=Status.PENDING)
+    refreshes.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_add_customer_message(ticket=ticket, contact=ticket.requester, body_text="Any news?", now=NOW)
+
+    assert refreshes == [ticket.pk]
+    assert Ticket.objects.get(pk=ticket.pk).status == Status.OPEN
+    assert resolution_state(ticket) == ClockState.RUNNING

@@ -219,6 +219,15 @@ def test_the_policy_list_shows_order_calendar_conditions_and_targets(manager: Cl
     assert "New policy" in page
 
 
+def test_the_policy_list_shows_no_warnings_for_a_policy_without_them(manager: Client, policy: Policy) -> None:
+    Policy.objects.filter(pk=policy.pk).update(warn_at=[])
+
+    page = manager.get("/settings/sla/policies/").content.decode()
+
+    assert "75, 90 %" not in page
+    assert '<td class="mail-nowrap">—</td>' in page
+
+
 def test_the_policy_list_queries_do_not_grow_with_policies(
     manager: Client, calendar: Calendar, django_assert_max_num_queries: DjangoAssertNumQueries
 ) -> None:

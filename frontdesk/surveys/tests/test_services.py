@@ -5,6 +5,8 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from frontdesk.accounts.models import Contact, ContactIdentity, Role
 from frontdesk.accounts.tests.factories import ContactFactory, OrganisationFactory, TeamFactory, UserFactory
@@ -41,10 +43,12 @@ from frontdesk.surveys.services import (
     programme_update,
     relationship_rounds_run,
     reminders_send_due,
+    schedule_on_change,
     survey_save,
     surveys_sweep,
 )
 from frontdesk.surveys.tests.factories import csat_survey, sent_invitation
+from frontdesk.tickets.events import TicketChanged
 from frontdesk.tickets.models import Channel, Status, Ticket
 from frontdesk.tickets.services import ticket_update
 from frontdesk.tickets.tests.factories import NOW, new_ticket
@@ -140,6 +144,12 @@ def test_chat_ended_and_call_logged_triggers_follow_their_channels(django_captur
 def test_inactive_surveys_and_merged_tickets_schedule_nothing(django_capture_on_commit_callbacks: Any) -> None:
     csat_survey(is_active=False)
     solve(new_ticket(), django_capture_on_commit_callbacks)
+    assert not Invitation.objects.exists()
+
+    csat_survey()
+    merged = new_ticket()  # solved, then merged before its event was handled
+    Ticket.objects.filter(pk=merged.pk).update(status=Status.SOLVED, solved_at=NOW, merged_into=new_ticket())
+    schedule_on_change(TicketChanged(ticket_id=merged.pk, actor_id=None, fields=("status",)))
     assert not Invitation.objects.exists()
 
 
@@ -275,8 +285,8 @@ def test_a_milestone_survey_goes_once_per_contact_and_occasion() -> None:
 def test_a_relationship_round_reaches_several_contacts_of_each_organisation_and_schedules_the_next() -> None:
     supervisor = UserFactory.create(role=Role.SUPERVISOR)
     acme, globex = OrganisationFactory.create(), OrganisationFactory.create()
-    for organisation in (acme, acme, acme, globex):
-        ContactFactory.create(organisation=organisation)
+    acme_contacts = [ContactFactory.create(organisation=organisation) for organisation in (acme, acme, acme)]
+    ContactFactory.create(organisation=globex)
     Contact.objects.create(name="No address", organisation=globex)
     survey = survey_save(
         actor=supervisor,
@@ -297,7 +307,37 @@ def test_a_relationship_round_reaches_several_contacts_of_each_organisation_and_
     survey.refresh_from_db()
     assert survey.next_round_at == datetime(2027, 2, 28, 9, tzinfo=UTC)
     assert Invitation.objects.filter(organisation=acme).count() == 2
+    assert set(Invitation.objects.filter(organisation=acme).values_list("contact", flat=True)) == {
+        contact.pk
+        for contact in acme_contacts[1:]  # the newest two
+    }
     assert set(Invitation.objects.values_list("occasion", flat=True)) == {"round 2026-11-30"}
+
+
+def _reads(queries: CaptureQueriesContext, *tables: str) -> list[str]:
+    """The SELECTs among the captured queries that read any of the tables."""
+    selects = [query["sql"] for query in queries.captured_queries if query["sql"].lstrip().startswith("SELECT")]
+    return [sql for sql in selects if any(f'"{table}"' in sql for table in tables)]
+
+
+def test_a_relationship_round_reads_its_contacts_and_their_organisations_in_one_query() -> None:
+    organisations = OrganisationFactory.create_batch(4)
+    for organisation in organisations:
+        ContactFactory.create_batch(2, organisation=organisation)
+    survey_save(
+        actor=UserFactory.create(role=Role.SUPERVISOR),
+        now=NOW,
+        name="Quarterly",
+        kind=SurveyKind.RELATIONSHIP,
+        organisations=organisations,
+        contacts_per_organisation=2,
+        questions=[QuestionInput(kind=QuestionKind.NPS)],
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        assert relationship_rounds_run(now=NOW) == 8
+
+    assert len(_reads(queries, "accounts_contact", "accounts_organisation")) == 1
 
 
 # --- answers and the closed loop ---------------------------------------------------------
@@ -487,12 +527,36 @@ def test_the_weekly_digest_goes_to_managers_once_from_monday_seven() -> None:
     assert "CSAT: 100.0 % (— %), 1 answer" in email.body
 
 
+def test_the_digest_asks_once_who_has_it_already_however_many_managers() -> None:
+    UserFactory.create_batch(4, role=Role.SUPERVISOR)
+    monday = datetime(2026, 11, 9, 8, tzinfo=UTC)
+    assert digest_queue(now=monday) == 4
+    UserFactory.create(role=Role.ADMIN)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert digest_queue(now=monday + timedelta(hours=1)) == 1  # the newcomer only
+
+    assert len(_reads(queries, "notifications_staffemail")) == 1
+
+
 def test_opt_out_is_a_single_row_however_often_it_is_asked() -> None:
     contact = ContactFactory.create()
     contact_opt_out(contact=contact, actor=None, now=NOW)
     contact_opt_out(contact=contact, actor=None, now=NOW + DAY)
     assert OptOut.objects.get().created_at == NOW
     assert ContactIdentity.objects.filter(contact=contact).exists()
+
+
+def test_a_batch_of_sends_reads_the_programme_once(mailbox: Any) -> None:
+    survey = csat_survey()
+    for n in range(3):
+        invitation_schedule(survey=survey, contact=ContactFactory.create(), occasion=f"o{n}", now=NOW)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert invitations_send_due(now=NOW) == 3
+
+    assert len(_reads(queries, "surveys_programme")) == 1
+    assert Invitation.objects.filter(status=InvitationStatus.SENT).count() == 3
 
 
 def test_the_sweep_sends_what_is_due_and_leaves_what_is_not(mailbox: Any) -> None:
