@@ -12,6 +12,7 @@ search page and of its article page (Django's test Client, in-process, anonymous
 
 import argparse
 import bisect
+import contextlib
 import json
 import os
 import random
@@ -365,7 +366,10 @@ def measure_search(queries: list[dict[str, Any]], label: str, *, customer: bool)
 
     visibilities = [Visibility.PUBLIC, Visibility.CUSTOMERS] + ([] if customer else [Visibility.INTERNAL])
     timings, rows = [], []
+    cpu_started = _cpu_ms()
     for n, query in enumerate(queries):
+        if n == WARMUP:
+            cpu_started = _cpu_ms()
         started = time.perf_counter()
         result = search.search(
             query=query["query"], locale=query["locale"], visibilities=visibilities, published_only=customer
@@ -374,6 +378,7 @@ def measure_search(queries: list[dict[str, Any]], label: str, *, customer: bool)
         if n >= WARMUP:
             timings.append(elapsed)
             rows.append((elapsed, query, result))
+    own, server = (round((end - start) / len(timings), 2) for start, end in zip(cpu_started, _cpu_ms(), strict=True))
     with CaptureQueriesContext(connection) as captured:
         search.search(query=queries[0]["query"], locale=queries[0]["locale"], visibilities=visibilities)
     p50, p95 = percentiles(timings)
@@ -388,7 +393,8 @@ def measure_search(queries: list[dict[str, Any]], label: str, *, customer: bool)
         f"{sum(1 for r in results if r.total == 0)} with none; "
         f"{sum(1 for r in results if r.corrections)} corrected; "
         f"{sum(1 for r in results if any(h.other_language for h in r.hits))} with other-language hits; "
-        f"median by kind (ms): {by_kind}; {len(captured)} SQL statements a search"
+        f"median by kind (ms): {by_kind}; {len(captured)} SQL statements a search; CPU a search (mean): "
+        f"{own} ms in this process" + (f" + {server} ms in PostgreSQL's" if connection.vendor == "postgresql" else "")
     )
     slowest = [
         {"ms": round(t, 1), "query": q["query"], "locale": q["locale"], "total": r.total}
@@ -404,6 +410,21 @@ def measure_search(queries: list[dict[str, Any]], label: str, *, customer: bool)
         "note": note,
         "slowest": slowest,
     }
+
+
+def _cpu_ms() -> tuple[float, float]:
+    """CPU milliseconds used so far by this process and by the connection's PostgreSQL backend (from
+    /proc; 0 on SQLite or where it cannot be read): unlike wall-clock times, they do not grow with
+    the other work on the machine."""
+    from django.db import connection
+
+    server = 0.0
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        pid = connection.connection.info.backend_pid
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            server = int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e6
+    return time.process_time() * 1000, server
 
 
 def measure_search_page(queries: list[dict[str, Any]]) -> dict[str, Any]:

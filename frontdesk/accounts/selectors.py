@@ -9,7 +9,9 @@ STAFF_ROLES = {Role.ADMIN, Role.SUPERVISOR, Role.AGENT, Role.LIGHT_AGENT}
 def identity_for(*, kind: str, value: str) -> ContactIdentity | None:
     """Who an address (normalised: services.normalise_identity) belongs to, with the contact and
     their organisation. Not scoped to a user: for channels and services acting as the system."""
-    return ContactIdentity.objects.select_related("contact__organisation").filter(kind=kind, value=value).first()
+    # (kind, value) is unique: sliced, not first(), so that the statement has no ORDER BY to build.
+    found = ContactIdentity.objects.select_related("contact__organisation").filter(kind=kind, value=value)[:1]
+    return next(iter(found), None)
 
 
 def require_agent(user: object) -> User:

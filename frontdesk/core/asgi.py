@@ -14,13 +14,20 @@ entered from the event loop, a synchronous middleware is run through
 (synchronous) view through `sync_to_async` once more — every request crosses
 between the event loop and its thread five or more times. Every view and
 middleware of Frontdesk is synchronous, so the chain here is built as under WSGI
-and each request crosses three times: the request-started signal, the whole
-request (middleware, view, ORM) in one call, and closing the response. Sending the
+and each request crosses once: the request-started signal, the whole request
+(middleware, view, ORM) and, unless the response streams, closing it, in one call. Sending the
 response stays on the event loop. (Decision 0011.)
+
+The handler is built once per process, after the apps are loaded; it also imports the URLconf
+(every view, the API and its schemas) then, not in the first request, and freezes what start-up
+made (`gc.freeze()`): those objects live as long as the process, and without it every full
+collection of the cyclic garbage collector walks all of them again — about 0.1 s, once every
+thousand or so requests, stalling whatever that request held (on SQLite, possibly the write lock).
 """
 
 import asyncio
 import contextlib
+import gc
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -30,13 +37,15 @@ from django.core.exceptions import RequestAborted
 from django.core.handlers import base
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import FileResponse, HttpResponseBase
-from django.urls import set_script_prefix
+from django.urls import get_resolver, set_script_prefix
 
 
 class PooledASGIHandler(ASGIHandler):
     def __init__(self, *, threads: int) -> None:
         base.BaseHandler.__init__(self)  # not ASGIHandler's: that builds the chain for async use
         self.load_middleware(is_async=False)
+        get_resolver().url_patterns  # noqa: B018  # imports the URLconf now
+        gc.freeze()
         self.threads = threads
         self._free: asyncio.Queue[ThreadPoolExecutor] | None = None
         self._respond = sync_to_async(self._get_response_in_thread, thread_sensitive=True)
@@ -63,9 +72,9 @@ class PooledASGIHandler(ASGIHandler):
         response = await self._respond(scope, body_file)
         if response.streaming:
             await self._send_streaming(response, receive, send)
-        else:
+            await self._close(response)
+        else:  # already closed in its thread (see _get_response_in_thread)
             await self.send_response(response, send)  # after a disconnect, the server drops it
-        await self._close(response)
         body_file.close()
 
     def _get_response_in_thread(self, scope: dict[str, Any], body_file: Any) -> HttpResponseBase:
@@ -77,6 +86,10 @@ class PooledASGIHandler(ASGIHandler):
         response._handler_class = self.__class__  # type: ignore[attr-defined]  # as ASGIHandler does
         if isinstance(response, FileResponse):
             response.block_size = self.chunk_size  # the ASGI server chunks the body itself
+        if not response.streaming:
+            # The body is in memory: close now (request_finished: the thread's connection is checked
+            # and kept or closed), not in one more trip to this thread after sending.
+            response.close()
         return response
 
     async def _send_streaming(self, response: HttpResponseBase, receive: Any, send: Any) -> None:

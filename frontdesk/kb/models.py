@@ -299,8 +299,6 @@ class SearchDocument(models.Model):
         Article, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
     locale = models.CharField(max_length=10)
-    visibility = models.CharField(max_length=10, choices=Visibility.choices)
-    status = models.CharField(max_length=10, choices=ArticleStatus.choices)
     published = models.BooleanField()
     length = models.PositiveIntegerField()  # indexed words, the title's counted TITLE_WEIGHT times
     # The languages (SearchLocale.bit) in which the article has a published / any indexed
@@ -310,8 +308,8 @@ class SearchDocument(models.Model):
 
     class Meta:
         indexes = [
-            # "Has this article a translation the reader may see in their language?" (other-language hits).
-            models.Index(fields=["article", "locale", "published", "visibility"], name="kb_searchdoc_article"),
+            # An article's translations: their masks are kept in step (kb.search._update_masks).
+            models.Index(fields=["article"], name="kb_searchdoc_article"),
         ]
 
     def __str__(self) -> str:

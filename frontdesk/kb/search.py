@@ -4,9 +4,10 @@ Text becomes terms in Python: words are lower-cased, stopwords dropped, and each
 Snowball stem of itself and of its accent-free form (both with accents removed), so "información"
 and "informacion" meet. The index is ordinary tables (`kb.models`, "search index"): terms with their
 document frequency, postings with the weighted term frequency (a title word counts TITLE_WEIGHT
-times), documents. A search is one SQL statement that sums BM25 (k1 1.2, b 0.75) over the postings
-of the query's terms in integer arithmetic, so both databases compute the very same scores; ties go
-to the lower translation id. Terms in more than COMMON_SHARE of a language's translations only add
+times), documents. A search is two SQL statements: the languages' counts with the query's terms,
+then the ranking, which sums BM25 (k1 1.2, b 0.75) over the postings of the query's terms in
+integer arithmetic, so both databases compute the very same scores; ties go to the lower
+translation id. Terms in more than COMMON_SHARE of a language's translations only add
 to the scores of the translations that the query's rarer terms find (Lucene's common terms).
 
 A query word that no language knows is corrected to the most frequent known word one edit away
@@ -17,6 +18,7 @@ language bitmasks on the postings).
 """
 
 import html
+import itertools
 import math
 import re
 import threading
@@ -94,10 +96,24 @@ class _FoldTable(dict[int, str]):
 _FOLD = _FoldTable()
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+FOLD_REPLACE = 32  # distinct non-ASCII characters up to which a text is folded by replacing each
+
+
 def fold(text: str) -> str:
     """Lower case without accents, one character for one (positions in the result are those of
     the original): "Información" → "informacion", "Raktų" → "raktu"."""
-    return text.translate(_FOLD)
+    if text.isascii():
+        return text.lower()
+    # A Latin-script text has a few distinct accented letters: replacing each (str.replace) is three
+    # times faster than translating every character. A folded character is lower case and folds to
+    # itself, so the replacements do not interfere and lower() then changes only ASCII letters.
+    chars = set(_NON_ASCII.findall(text))
+    if len(chars) > FOLD_REPLACE:
+        return text.translate(_FOLD)
+    for char in chars:
+        text = text.replace(char, _FOLD[ord(char)])
+    return text.lower()
 
 
 def normalise(query: str) -> str:
@@ -370,8 +386,6 @@ def _add(translation: Translation, bits: dict[str, int]) -> None:
         translation_id=translation.pk,
         article_id=translation.article_id,
         locale=locale,
-        visibility=visibility,
-        status=translation.status,
         published=published,
         length=analysed.length,
         published_in=published_in,
@@ -482,9 +496,7 @@ class _Builder:
         for pk, article_id, locale, status, visibility, analysed in analysed_rows:
             published_in, indexed_in = _masks(masks[article_id], self.bits)
             published = status == ArticleStatus.PUBLISHED
-            documents.append(
-                (pk, article_id, locale, visibility, status, published, analysed.length, published_in, indexed_in)
-            )
+            documents.append((pk, article_id, locale, published, analysed.length, published_in, indexed_in))
             for term, tf in analysed.tf.items():
                 term_id = self.terms.get((locale, term))
                 if term_id is None:
@@ -503,12 +515,9 @@ class _Builder:
         _insert(SearchWord, ("locale", "word", "spelling", "term_id"), new_words)
         _insert(
             SearchDocument,
-            (
-                "translation_id", "article_id", "locale", "visibility", "status", "published", "length",
-                "published_in", "indexed_in",
-            ),
+            ("translation_id", "article_id", "locale", "published", "length", "published_in", "indexed_in"),
             documents,
-        )  # fmt: skip
+        )
         _insert(
             SearchPosting,
             ("document_id", "term_id", "tf", "length", "visibility", "published", "published_in", "indexed_in"),
@@ -597,10 +606,10 @@ def search(
     for word, _ in tokens(query):
         if word not in seen and not reader.is_stopword(word) and len(seen) < MAX_QUERY_WORDS:
             seen[word] = _Word(word)
-    stats = _stats() if seen and visibilities else {}
+    words = list(seen.values())
+    stats, corrections = _plan(words, reader=locale, correct=True) if words and visibilities else ({}, {})
     if not stats:
         return SearchResult(hits=[], total=0, corrections={})
-    words, corrections = _plan(list(seen.values()), reader=locale, stats=stats, correct=True)
     ranked, total = _rank(
         words,
         reader=locale,
@@ -623,10 +632,10 @@ def suggest(
     counts = Counter(
         word for word, _ in tokens(text) if len(word) >= CORRECT_MIN_LENGTH - 1 and not reader.is_stopword(word)
     )
-    stats = _stats() if counts and visibilities else {}
+    words = [_Word(word) for word, _ in counts.most_common(SUGGEST_TOKENS)]
+    stats, _ = _plan(words, reader=locale) if words and visibilities else ({}, {})
     if not stats:
         return []
-    words, _ = _plan([_Word(word) for word, _ in counts.most_common(SUGGEST_TOKENS)], reader=locale, stats=stats)
 
     def telling(word: _Word) -> tuple[int, str]:
         idf = max(_idf(stats[loc][0], df) for loc, (_, _, df) in word.terms.items())
@@ -652,14 +661,10 @@ class _Stats(NamedTuple):
     bit: int
 
 
-def _stats() -> dict[str, _Stats]:
-    """Locale → its translations indexed, their total length and its mask bit, for the languages
-    that have any."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT locale, documents, length, bit FROM {SearchLocale._meta.db_table} WHERE documents > 0"  # noqa: S608
-        )
-        return {locale: _Stats(documents, length, bit) for locale, documents, length, bit in cursor.fetchall()}
+# The languages the last lookup found (in this process): the next query is stemmed for them, so that
+# the languages' counts and the query's terms come in one statement. Only a guess: a lookup that
+# finds other languages looks their terms up with a second statement.
+_LOCALES: tuple[str, ...] = ()
 
 
 def _idf(documents: int, df: int) -> int:
@@ -668,28 +673,22 @@ def _idf(documents: int, df: int) -> int:
     return round(1000 * math.log(1 + (documents - df + 0.5) / (df + 0.5)))
 
 
-def _plan(
-    words: list[_Word], *, reader: str, stats: dict[str, _Stats], correct: bool = False
-) -> tuple[list[_Word], dict[str, str]]:
-    """Each word's term in each language (stemmed by that language, stopwords left out), and, with
-    `correct`, the correction of words that no language knows."""
-    locales = sorted(stats)
-    candidates = {
-        (word.word, locale): language(locale).terms(word.word)
-        for word in words
-        for locale in locales
-        if not language(locale).is_stopword(word.word)
-    }
-    wanted = sorted({term for terms in candidates.values() for term in terms})
-    known: dict[tuple[str, str], tuple[int, int]] = {}
-    if wanted:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT id, locale, term, df FROM {SearchTerm._meta.db_table} "  # noqa: S608
-                f"WHERE term IN ({_placeholders(wanted)}) AND locale IN ({_placeholders(locales)}) AND df > 0",
-                [*wanted, *locales],
-            )
-            known = {(locale, term): (pk, df) for pk, locale, term, df in cursor.fetchall()}
+def _plan(words: list[_Word], *, reader: str, correct: bool = False) -> tuple[dict[str, _Stats], dict[str, str]]:
+    """The languages that have translations (locale → counts), each word's term in each of them
+    (`word.terms`: stemmed by that language, stopwords left out) and, with `correct`, the
+    corrections of words that no language knows."""
+    global _LOCALES
+    guess = _LOCALES
+    candidates = _candidates(words, guess)
+    stats, known = _lookup(candidates, guess, with_stats=True)
+    locales = tuple(sorted(stats))
+    if locales != guess:
+        _LOCALES = locales
+        new = [locale for locale in locales if locale not in guess]
+        if new:  # a language this process had not seen: its terms are looked up now
+            more = _candidates(words, new)
+            candidates.update(more)
+            known.update(_lookup(more, new)[1])
     for word in words:
         for locale in locales:
             for term in candidates.get((word.word, locale), ()):
@@ -698,14 +697,60 @@ def _plan(
                     word.terms[locale] = (pk, term, df)
                     break
     corrections: dict[str, str] = {}
-    if correct:
+    if correct and locales:
         unknown = [
             word
             for word in words
             if not word.terms and len(word.folded) >= CORRECT_MIN_LENGTH and not any(c.isdigit() for c in word.word)
         ]
-        corrections = _correct(unknown[:MAX_CORRECTIONS], reader=reader, locales=locales)
-    return words, corrections
+        corrections = _correct(unknown[:MAX_CORRECTIONS], reader=reader, locales=list(locales))
+    return stats, corrections
+
+
+def _candidates(words: list[_Word], locales: Iterable[str]) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(word, locale) → the terms the word may be known as in that language (none for a stopword)."""
+    found = {}
+    for locale in locales:
+        lang = language(locale)
+        for word in words:
+            entry = lang.entry(word.word)
+            if not entry.stopword:
+                found[(word.word, locale)] = entry.terms
+    return found
+
+
+def _lookup(
+    candidates: dict[tuple[str, str], tuple[str, ...]], locales: Sequence[str], *, with_stats: bool = False
+) -> tuple[dict[str, _Stats], dict[tuple[str, str], tuple[int, int]]]:
+    """With `with_stats`, every language that has translations: its translations indexed, their
+    total length and its mask bit; and (locale, term) → (term id, df) of the candidates known in
+    `locales`. One statement."""
+    wanted = sorted({term for terms in candidates.values() for term in terms})
+    parts, params = [], []
+    if with_stats:
+        parts.append(
+            f"SELECT 0, locale, '', documents, length, bit FROM {SearchLocale._meta.db_table} WHERE documents > 0"  # noqa: S608
+        )
+    if wanted and locales:
+        parts.append(
+            f"SELECT 1, locale, term, df, id, 0 FROM {SearchTerm._meta.db_table} "  # noqa: S608
+            f"WHERE term IN ({_placeholders(wanted)}) AND locale IN ({_placeholders(locales)}) AND df > 0"
+        )
+        params += [*wanted, *sorted(locales)]
+    stats: dict[str, _Stats] = {}
+    known: dict[tuple[str, str], tuple[int, int]] = {}
+    if not parts:
+        return stats, known
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for kind, locale, term, first, second, third in cursor.fetchall():
+            if kind == 0:
+                stats[locale] = _Stats(first, second, third)
+            else:
+                known[(locale, term)] = (second, first)
+    if with_stats:  # a language left without translations since the guess: its terms are not wanted
+        known = {key: value for key, value in known.items() if key[0] in stats}
+    return stats, known
 
 
 _CYRILLIC = "абвгдежзиклмнопрстуфхцчшщъыьэюяєії"
@@ -741,26 +786,33 @@ def _correct(unknown: list[_Word], *, reader: str, locales: list[str]) -> dict[s
         return {}
     variants = {word.word: edits(word.folded) for word in unknown}
     everything = sorted(set().union(*variants.values()))
-    with connection.cursor() as cursor:  # two lookups by index (a join of the variants lets PostgreSQL hash)
+    # One statement: the variants looked up in SearchWord's unique index, each word found with its
+    # term (scalar subqueries: a plain join of the variants lets PostgreSQL hash the whole term table).
+    # PostgreSQL expects a row for each of the ~500 variants: on a vocabulary of some 100,000 words it
+    # then reads the whole table (15 ms) rather than look each up (under 1 ms), unless each variant
+    # is looked up on its own (LATERAL, which SQLite lacks; its planner keeps to the index anyway).
+    table, terms = SearchWord._meta.db_table, SearchTerm._meta.db_table
+    wanted = f"w.locale IN ({_placeholders(locales)})"
+    if connection.vendor == "postgresql":
+        source = (
+            f"(VALUES {', '.join(['(%s)'] * len(everything))}) v (word) CROSS JOIN LATERAL "  # noqa: S608
+            f"(SELECT w.word, w.locale, w.spelling, w.term_id FROM {table} w WHERE w.word = v.word AND {wanted} "
+            "OFFSET 0) w"
+        )
+    else:
+        source = f"{table} w WHERE w.word IN ({_placeholders(everything)}) AND {wanted}"
+    with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT word, locale, spelling, term_id FROM {SearchWord._meta.db_table} "  # noqa: S608
-            f"WHERE word IN ({_placeholders(everything)}) AND locale IN ({_placeholders(locales)})",
+            f"SELECT w.word, w.locale, w.spelling, w.term_id, "  # noqa: S608
+            f"(SELECT t.term FROM {terms} t WHERE t.id = w.term_id), "
+            f"(SELECT t.df FROM {terms} t WHERE t.id = w.term_id) FROM {source}",
             [*everything, *locales],
         )
         rows = cursor.fetchall()
-        term_ids = sorted({row[3] for row in rows})
-        terms = {}
-        if term_ids:
-            cursor.execute(
-                f"SELECT id, term, df FROM {SearchTerm._meta.db_table} "  # noqa: S608
-                f"WHERE id IN ({_placeholders(term_ids)}) AND df > 0",
-                term_ids,
-            )
-            terms = {pk: (term, df) for pk, term, df in cursor.fetchall()}
     found: dict[str, dict[str, tuple[str, int, str, int]]] = {}
-    for known, locale, spelling, term_id in rows:
-        if term_id in terms:
-            found.setdefault(known, {})[locale] = (spelling, term_id, *terms[term_id])
+    for known, locale, spelling, term_id, term, df in rows:
+        if df:  # a word whose term is in no translation any more is not known
+            found.setdefault(known, {})[locale] = (spelling, term_id, term, df)
 
     def preference(candidate: str) -> tuple[bool, int, str]:
         by_locale = found[candidate]
@@ -818,9 +870,10 @@ def _rank(
 
     In each of the two groups, when some of the query's terms are selective (in at most
     COMMON_SHARE of their language's translations), only translations with one of them are
-    results, and the common terms add to their scores (looked up per translation); otherwise the
-    common terms' postings are read whole. A term in most translations says little about them,
-    and reading its postings is what costs: BM25 sums over the postings read."""
+    results, and the common terms add to their scores (looked up per translation). When all of
+    them are common, the rarest finds the results: every term's postings are then read once and
+    summed per translation, keeping those the rarest is in. A term in most translations says little
+    about them, and reading its postings is what costs: BM25 sums over the postings read."""
     weights: dict[int, int] = {}
     groups: dict[bool, list[int]] = {False: [], True: []}  # other language? → term ids
     selective: dict[bool, list[int]] = {False: [], True: []}
@@ -834,6 +887,7 @@ def _rank(
             rarest[other] = min(rarest.get(other, (df, term_id)), (df, term_id))
             if df <= max(COMMON_MIN_DF, COMMON_SHARE * documents):
                 selective[other].append(term_id)
+    has_selective = {other: bool(terms) for other, terms in selective.items()}
     for other, (_, term_id) in rarest.items():
         if not selective[other]:  # only common terms: the rarest of them finds the results
             selective[other].append(term_id)
@@ -880,6 +934,17 @@ def _rank(
                 f"WHERE q.term_id IN ({_placeholders(chosen)}) {filters}"
             )
         counts.append((count, [*chosen, *filter_params]))
+        if chosen != ids and not has_selective[other]:
+            # Only common terms: the rarest finds the results, and they are most of the others'
+            # translations. Every term's postings are read once and summed per translation: looking
+            # them up for each of the rarest's translations (a probe per term and translation) took
+            # up to twice as long on the bench data set, on both databases.
+            sql = (
+                f"SELECT q.document_id AS id, {score('q')} AS score FROM {postings} q "  # noqa: S608
+                f"WHERE q.term_id IN ({_placeholders(ids)}) {filters} GROUP BY q.document_id "
+                f"HAVING MAX(CASE WHEN q.term_id = %s THEN 1 ELSE 0 END) = 1"
+            )
+            return sql, [*score_params, *ids, *filter_params, *chosen]
         if chosen != ids:  # results: translations with a selective term; every term's postings looked up for them
             sql = (
                 f"SELECT p.document_id AS id, {score('p')} AS score FROM "  # noqa: S608
@@ -994,7 +1059,7 @@ class _Highlighter:
 
     def marks(self, text: str) -> list[tuple[int, int, int]]:
         """(start, end, query word) of each match, in order, at most 200."""
-        folded = text.lower() if text.isascii() else fold(text)  # the same length as the text
+        folded = fold(text)  # the same length as the text
         found: dict[int, tuple[int, int, int]] = {}
         for prefix in self.prefixes:
             start = folded.find(prefix)
@@ -1027,7 +1092,13 @@ class _Highlighter:
         marks = self.marks(text)
         best, best_key = 0, (0, 0)
         for i, (start, _, _) in enumerate(marks):
-            inside = [mark for mark in marks[i:] if mark[1] <= start + SNIPPET_CHARS - SNIPPET_LEAD]
+            limit = start + SNIPPET_CHARS - SNIPPET_LEAD
+            inside = []
+            for mark in itertools.islice(marks, i, None):  # in order of start; none ends before it starts
+                if mark[0] > limit:
+                    break
+                if mark[1] <= limit:
+                    inside.append(mark)
             key = (len({mark[2] for mark in inside}), len(inside))
             if key > best_key:
                 best, best_key = i, key

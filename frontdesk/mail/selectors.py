@@ -1,8 +1,9 @@
 """Reads of the e-mail channel, permission-scoped."""
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -14,8 +15,8 @@ from frontdesk.core.services import require_role
 from frontdesk.mail import transport
 from frontdesk.mail.models import InboundEmail, InboundStatus, Mailbox, OutboundEmail
 from frontdesk.mail.transport import ServerUrl
-from frontdesk.tickets.models import Message
-from frontdesk.tickets.selectors import access_ticket
+from frontdesk.tickets.models import Message, Ticket
+from frontdesk.tickets.selectors import access_ticket, message_attachments, ticket_messages
 
 
 @dataclass(frozen=True)
@@ -98,24 +99,45 @@ class MessageEmail:
     outbound: OutboundEmail | None
 
 
-def ticket_emails(*, user: User, messages: list[Message]) -> dict[int, MessageEmail]:
-    """Message id → the e-mail it came or went as, for messages of a ticket from access_ticket.
-    Two queries, each on a unique index."""
-    require_agent(user)
-    ids = [m.pk for m in messages]
-    inbound = {
-        e.message_id: e
-        for e in InboundEmail.objects.filter(message_id__in=ids).only(
-            "pk", "message_id", "thread_reason", "auto_generated", "bounce", "withheld_attachments", "sender"
-        )
-    }
-    outbound = {
-        e.message_id: e
-        for e in OutboundEmail.objects.filter(message_id__in=ids).only(
-            "pk", "message_id", "status", "attempts", "last_error", "to_address", "sent_at"
-        )
-    }
-    return {pk: MessageEmail(inbound.get(pk), outbound.get(pk)) for pk in {*inbound, *outbound} if pk is not None}
+# What the ticket page shows of an e-mail (workspace/_ticket_conversation.html), by relation of Message.
+_SHOWN_FIELDS = {
+    "inbound_email": ("thread_reason", "auto_generated", "withheld_attachments"),
+    "outbound_email": ("status", "attempts", "last_error"),
+}
+
+
+def ticket_conversation(*, user: User, ticket: Ticket) -> list[Message]:
+    """The conversation of a ticket from access_ticket, oldest first, as the ticket page shows it:
+    each message with its authors, `email` (the e-mail it came or went as, a MessageEmail, or
+    None) and `files` (its attachments).
+
+    Two queries: the messages with their authors and e-mails, joined on the e-mails' unique
+    message columns (only the columns the page shows: never an outgoing e-mail's raw bytes),
+    and the attachments."""
+    fields = [field.name for field in Message._meta.concrete_fields]
+    for relation, shown in _SHOWN_FIELDS.items():
+        fields += [f"{relation}__{name}" for name in ("id", "message", *shown)]
+    messages = list(
+        ticket_messages(user=user, ticket=ticket)
+        .prefetch_related(None)  # message_attachments below reads them
+        .select_related(*_SHOWN_FIELDS)
+        .only(*fields, "author_agent__name", "author_contact__name")
+    )
+    files = message_attachments(user=user, messages=messages)
+    for message in messages:
+        inbound = _joined(message, "inbound_email")
+        outbound = _joined(message, "outbound_email")
+        message.email = MessageEmail(inbound, outbound) if inbound or outbound else None  # type: ignore[attr-defined]
+        message.files = files.get(message.pk, [])  # type: ignore[attr-defined]
+    return messages
+
+
+def _joined(message: Message, relation: str) -> Any:
+    """The row select_related read for a reverse one-to-one relation, or None when there is none."""
+    try:
+        return getattr(message, relation)
+    except ObjectDoesNotExist:
+        return None
 
 
 # --- admin pages (mail/views.py) ---------------------------------------------------------

@@ -32,10 +32,12 @@ def require_sla_reader(user: object) -> User:
     return agent
 
 
-def ticket_clocks(*, user: User, ticket: Ticket | int) -> list[Clock]:
-    """The ticket's clocks, running ones first by due time, then the ones that ended, newest first."""
+def ticket_clocks(*, user: User, ticket: Ticket | int, with_policy: bool = True) -> list[Clock]:
+    """The ticket's clocks, running ones first by due time, then the ones that ended, newest first;
+    each with its policy read too unless `with_policy` is False (the ticket page shows none)."""
     ticket = _visible(user, ticket)
-    clocks = list(Clock.objects.filter(ticket=ticket).select_related("policy").order_by("started_at", "metric"))
+    query = Clock.objects.filter(ticket=ticket).order_by("started_at", "metric")
+    clocks = list(query.select_related("policy") if with_policy else query)
     running = sorted((c for c in clocks if c.stopped_at is None), key=lambda c: (c.due_at is None, c.due_at))
     ended = sorted((c for c in clocks if c.stopped_at is not None), key=lambda c: c.stopped_at, reverse=True)  # type: ignore[arg-type, return-value]
     return running + ended

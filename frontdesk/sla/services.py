@@ -434,7 +434,10 @@ def _refresh(ticket_id: int) -> None:
 
 
 def refresh_on_create(event: TicketCreated) -> None:
-    _refresh(event.ticket_id)
+    # A new ticket has no clock yet, so without an active policy there is nothing to start: one
+    # cheap read. (A policy deactivated later refreshes every ticket: `refresh_all_soon`.)
+    if Policy.objects.filter(is_active=True).exists():
+        _refresh(event.ticket_id)
 
 
 def refresh_on_message(event: MessageAdded) -> None:

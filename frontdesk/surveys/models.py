@@ -207,6 +207,69 @@ class Invitation(models.Model):
         return f"{self.survey_id} to {self.contact_id} ({self.status})"
 
 
+class MonthFigures(models.Model):
+    """The dashboards' rollup: one UTC month's counts for one value of a dimension (an agent, a
+    channel …; "" for the answers and invitations without one), and for each pair of values of two
+    dimensions (an agent's answers in one channel …), so that a summary or a breakdown over a long
+    period, filtered by one dimension or two, adds up a few rows per month instead of every answer
+    and invitation (`scores` reads the hours and days around the whole months from the rows).
+
+    Kept by database triggers (migration 0003), in the transaction of every write to answers and
+    invitations, whatever makes it (services, the demo, bulk loads, cascades, the admin): exact by
+    construction. The counts are those `scores` reads from the rows: scores by the UTC month of
+    `answered_at`, invitations sent (and of those answered) by the UTC month of `sent_at`, each
+    under the dimension values on its row — those copied in when the invitation was made (see
+    docs/surveys.md). A pair's dimensions are in name order (`dimension` < `other_dimension`); a
+    single value has "" for both `other_` fields. A row whose answers were changed away keeps zeros."""
+
+    month = models.DateField()  # its first day
+    dimension = models.CharField(max_length=20)  # a key of scores.DIMENSIONS
+    value = models.CharField(max_length=100, blank=True)  # the id or the value; "" for none
+    other_dimension = models.CharField(max_length=20, blank=True)  # "": all of `value`'s answers
+    other_value = models.CharField(max_length=100, blank=True)
+    csat_answers = models.IntegerField(default=0)
+    csat_satisfied = models.IntegerField(default=0)  # CSAT 4–5
+    nps_answers = models.IntegerField(default=0)
+    promoters = models.IntegerField(default=0)  # NPS 9–10
+    detractors = models.IntegerField(default=0)  # NPS 0–6
+    ces_answers = models.IntegerField(default=0)
+    ces_total = models.BigIntegerField(default=0)  # the sum of CES scores
+    sent = models.IntegerField(default=0)  # invitations sent (answered or not)
+    answered = models.IntegerField(default=0)  # of those, answered
+
+    class Meta:
+        constraints = [
+            # The triggers' upsert target; also scores' read of one value's months (and of a pair's,
+            # grouped by the other dimension's value).
+            models.UniqueConstraint(
+                fields=["dimension", "value", "other_dimension", "month", "other_value"],
+                name="monthfigures_one_per_values",
+            ),
+        ]
+        indexes = [
+            # scores: a dimension's months grouped by its value, alone or with the other's value fixed.
+            models.Index(
+                fields=["dimension", "other_dimension", "other_value", "month", "value"], name="monthfigures_by_other"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        other = f" {self.other_dimension}={self.other_value}" if self.other_dimension else ""
+        return f"{self.month:%Y-%m} {self.dimension}={self.value}{other}"
+
+
+class Recipient(models.Model):
+    """A contact as the throttle (FB3) sees them: when they were last sent a survey. Made with the
+    contact's first send; every send locks this row (`services.invitation_send`), so that sends to
+    one contact queue on it and each decides from it: a send after the last one needs no query."""
+
+    contact = models.OneToOneField(Contact, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"recipient {self.contact_id}"
+
+
 class Sentiment(models.TextChoices):
     NEGATIVE = "negative", _("Negative")
     NEUTRAL = "neutral", _("Neutral")

@@ -9,15 +9,23 @@ The industry's definitions, over the answers given in a period [start, end):
 - **response rate**: of the invitations sent in the period (status sent or answered,
   `sent_at` in it), the share answered, in percent.
 
-Every figure family is one statement, never a query per row or per group: UNION ALL of one
-aggregate per kind of score (CSAT, NPS, CES) or per invitation status (sent, answered), each
-reading its own range of an index with only its own conditional counts. A summary is two
-statements (scores, invitations); a trend the same two with one aggregate per bucket and
-kind; a breakdown the same two grouped by the dimension (plus one for the names of an id
-dimension). The answers' and invitations' dimensions are copied onto their rows when they
-are made, so nothing is joined, and the `answer_dashboard` and `invitation_dashboard`
-indexes hold every column these queries read: they are answered from the index alone
-(`bench/surveys.py` measures them over 1,000,000 answers).
+Every figure is one statement, never a query per row or per group: UNION ALL of one aggregate
+per kind of score (CSAT, NPS, CES) and per invitation status (sent, answered), each reading its
+own range of an index with only its own conditional counts. A summary is one statement; a trend
+the same with one aggregate per bucket and kind; a breakdown the same grouped by the dimension
+(plus one for the names of an id dimension). The answers' and invitations' dimensions are copied
+onto their rows when the invitation is made (the agent, team … of that moment), so nothing is
+joined, and the `answer_dashboard` and `invitation_dashboard` indexes hold every column these
+queries read: they are answered from the index alone.
+
+Long periods are not read row by row. `MonthFigures`, kept by database triggers on every write
+to answers and invitations, holds each UTC month's counts for every value of every dimension and
+for every pair of values of two dimensions. A summary or a breakdown that concerns at most two
+dimensions (the breakdown's and the filters') reads its whole UTC months from there — a few rows
+per month and value — and only the days around them from the rows, in the same statement; with
+filters on more dimensions, it reads the rows (fewer of them: each filter narrows). Trends read
+the rows: their buckets are local days. `bench/surveys.py` measures every case over 1,000,000
+answers.
 
 Buckets (day, week from Monday, month) are local dates in the current time zone. Their
 boundaries are computed here, and a trend is one statement: UNION ALL of one aggregate per
@@ -36,10 +44,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from django.db import connections
-from django.db.models import Count, IntegerField, Q, QuerySet, Sum, TextField, Value
-from django.db.models.functions import Cast
-from django.db.models.lookups import Contains
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import BigIntegerField, Count, F, IntegerField, Q, QuerySet, Sum, TextField, Value
+from django.db.models.functions import Cast, Coalesce, NullIf
+from django.db.models.lookups import Contains, Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrPromise
@@ -47,7 +55,15 @@ from django_stubs_ext import StrPromise
 from frontdesk.accounts.models import Organisation, Team, User
 from frontdesk.api.pagination import Page, paginate
 from frontdesk.core.errors import ValidationError
-from frontdesk.surveys.models import Answer, Invitation, InvitationStatus, QuestionKind, Sentiment, Survey
+from frontdesk.surveys.models import (
+    Answer,
+    Invitation,
+    InvitationStatus,
+    MonthFigures,
+    QuestionKind,
+    Sentiment,
+    Survey,
+)
 from frontdesk.tickets.models import BookingStage, Channel
 
 # What a breakdown can group by, and what a filter can narrow to.
@@ -152,8 +168,13 @@ def _narrow(filters: Filters) -> Q:
     condition = Q()
     for column in ("survey_id", "agent_id", "team_id", "organisation_id"):
         value = getattr(filters, column)
-        if value is not None:
-            condition &= Q(**{f"{column}__isnull": True}) if value == 0 else Q(**{column: value})
+        if value == 0:
+            # Those without one: a broad set, best read through the period's range of an index. Not
+            # `IS NULL`: SQLite, with no statistics on NULLs, would read every such row of all time
+            # through the column's own index and the table, even for the hours at a period's ends.
+            condition &= Q(Exact(Coalesce(column, Value(0)), 0))
+        elif value is not None:
+            condition &= Q(**{column: value})
     for column in ("channel", "region", "product", "booking_stage"):
         value = getattr(filters, column)
         if value:
@@ -168,14 +189,29 @@ def narrowed(filters: Filters, dimension: str, key: str) -> Filters:
     return replace(filters, **values)
 
 
+# The counts a summary is made of, in the order every arm of a statement gives them.
+FIGURES = (
+    "csat_answers",
+    "csat_satisfied",
+    "nps_answers",
+    "promoters",
+    "detractors",
+    "ces_answers",
+    "ces_total",
+    "sent",
+    "answered",
+)
+
+
 @dataclass(frozen=True)
 class _Arm:
-    """One SELECT of a figure family: the rows it reads and what it counts. The arms of a family have
-    the same columns, so that UNION ALL lines them up; each reads one range of a covering index."""
+    """One SELECT of a statement: the rows it reads, the time column a period bounds, and what it
+    counts (the figures it does not count are 0). Every arm of a statement gives the same columns,
+    so that UNION ALL lines them up; each reads one range of a covering index."""
 
     rows: QuerySet[Any]
+    column: str
     figures: dict[str, Any]
-    names: dict[str, tuple[str, ...]]  # which figures of the summary each column adds to
 
 
 def _score_arms(filters: Filters) -> list[_Arm]:
@@ -183,27 +219,25 @@ def _score_arms(filters: Filters) -> list[_Arm]:
     the work of counting every kind's figures over every row). Counted over `score`, a column of the
     index (COUNT(id) would read the table on PostgreSQL)."""
     rows = Answer.objects.filter(_narrow(filters), score__isnull=False).order_by()
-    zero = Value(0, output_field=IntegerField())
     return [
         _Arm(
             rows.filter(kind=QuestionKind.CSAT),
-            {"answers": Count("score"), "high": Count("score", filter=Q(score__gte=4)), "low": zero, "total": zero},
-            {"answers": ("csat_answers",), "high": ("csat_satisfied",)},
+            "answered_at",
+            {"csat_answers": Count("score"), "csat_satisfied": Count("score", filter=Q(score__gte=4))},
         ),
         _Arm(
             rows.filter(kind=QuestionKind.NPS),
+            "answered_at",
             {
-                "answers": Count("score"),
-                "high": Count("score", filter=Q(score__gte=9)),
-                "low": Count("score", filter=Q(score__lte=6)),
-                "total": zero,
+                "nps_answers": Count("score"),
+                "promoters": Count("score", filter=Q(score__gte=9)),
+                "detractors": Count("score", filter=Q(score__lte=6)),
             },
-            {"answers": ("nps_answers",), "high": ("promoters",), "low": ("detractors",)},
         ),
         _Arm(
             rows.filter(kind=QuestionKind.CES),
-            {"answers": Count("score"), "high": zero, "low": zero, "total": Sum("score")},
-            {"answers": ("ces_answers",), "total": ("ces_total",)},
+            "answered_at",
+            {"ces_answers": Count("score"), "ces_total": Sum("score")},
         ),
     ]
 
@@ -212,23 +246,22 @@ def _sent_arms(filters: Filters) -> list[_Arm]:
     """Invitations sent and not answered, and sent and answered: one range of `invitation_dashboard` each."""
     rows = Invitation.objects.filter(_narrow(filters)).order_by()
     return [
-        _Arm(rows.filter(status=InvitationStatus.SENT), {"invitations": Count("status")}, {"invitations": ("sent",)}),
+        _Arm(rows.filter(status=InvitationStatus.SENT), "sent_at", {"sent": Count("status")}),
         _Arm(
             rows.filter(status=InvitationStatus.ANSWERED),
-            {"invitations": Count("status")},
-            {"invitations": ("sent", "answered")},
+            "sent_at",
+            {"sent": Count("status"), "answered": Count("status")},
         ),
     ]
 
 
-def _added_up(arms: list[_Arm], rows: list[dict[str, Any]], key: str | None) -> dict[Any, dict[str, int]]:
-    """The arms' rows added up into summary figures, per value of `key` (None: all together)."""
+def _added_up(rows: list[dict[str, Any]], key: str | None) -> dict[Any, dict[str, int]]:
+    """The statement's rows added up into summary figures, per value of `key` (None: all together)."""
     found: dict[Any, dict[str, int]] = {}
     for row in rows:
-        figures = found.setdefault(row[key] if key else None, {})
-        for column, names in arms[row["part"]].names.items():
-            for name in names:
-                figures[name] = figures.get(name, 0) + (row[column] or 0)
+        figures = found.setdefault(row[key] if key else None, dict.fromkeys(FIGURES, 0))
+        for name in FIGURES:
+            figures[name] += int(row[name] or 0)  # PostgreSQL's SUM of a bigint is a numeric (a Decimal)
     return found
 
 
@@ -236,20 +269,20 @@ def _percent(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def _summary(scores: dict[str, Any] | None, invitations: dict[str, Any] | None) -> Summary:
-    s, i = scores or {}, invitations or {}
-    csat_answers, nps_answers, ces_answers = s.get("csat_answers", 0), s.get("nps_answers", 0), s.get("ces_answers", 0)
-    promoters, detractors = s.get("promoters", 0), s.get("detractors", 0)
-    sent, answered = i.get("sent", 0), i.get("answered", 0)
+def _summary(figures: dict[str, Any] | None) -> Summary:
+    f = figures or {}
+    csat_answers, nps_answers, ces_answers = f.get("csat_answers", 0), f.get("nps_answers", 0), f.get("ces_answers", 0)
+    promoters, detractors = f.get("promoters", 0), f.get("detractors", 0)
+    sent, answered = f.get("sent", 0), f.get("answered", 0)
     return Summary(
-        csat=_percent(s.get("csat_satisfied", 0), csat_answers),
+        csat=_percent(f.get("csat_satisfied", 0), csat_answers),
         csat_answers=csat_answers,
         nps=round(100 * (promoters - detractors) / nps_answers, 1) if nps_answers else None,
         nps_answers=nps_answers,
         promoters=promoters,
         passives=nps_answers - promoters - detractors,
         detractors=detractors,
-        ces=round((s.get("ces_total") or 0) / ces_answers, 2) if ces_answers else None,
+        ces=round((f.get("ces_total") or 0) / ces_answers, 2) if ces_answers else None,
         ces_answers=ces_answers,
         sent=sent,
         answered=answered,
@@ -306,95 +339,191 @@ _FROM, _TO, _NUMBER = datetime(1, 1, 1, tzinfo=UTC), datetime(1, 1, 2, tzinfo=UT
 MAX_ARMS = 500  # SELECTs in one UNION ALL (SQLite's limit); more are run as several statements
 
 
+def _lined_up(select: QuerySet[Any], columns: dict[str, str]) -> tuple[str, list[Any]]:
+    """The SELECT's SQL with its columns in a statement's order and names ({statement's: SELECT's}),
+    so that UNION ALL lines up SELECTs that Django compiled each its own way."""
+    sql, params = select.query.sql_with_params()
+    quote = connections[select.db].ops.quote_name
+    listed = ", ".join(f"{quote(inner)} AS {quote(outer)}" for outer, inner in columns.items())
+    return f"SELECT {listed} FROM ({sql}) AS arm", list(params)  # noqa: S608 (quoted names, compiled SQL)
+
+
 def _run(
-    arms: list[_Arm], column: str, spans: list[tuple[datetime, datetime]], by: tuple[str, ...] = ()
+    arms: list[_Arm],
+    spans: list[tuple[datetime, datetime]],
+    by: tuple[str, ...] = (),
+    names: tuple[str, ...] = FIGURES,
+    extra: tuple[tuple[str, list[Any]], ...] = (),
 ) -> list[dict[str, Any]]:
-    """Every arm's figures over each span (`column` in it; grouped `by` those columns within it), in
-    one statement: UNION ALL of one aggregate per arm and span. Each row has the span's number under
-    "bucket" and the arm's under "part".
+    """Every arm's figures over each span (its `column` in it; grouped `by` those columns within it),
+    and the `extra` SELECTs (lined up already), in one statement: UNION ALL of one aggregate per arm
+    and span. Each row has the span's number under "bucket" (0 in the extra SELECTs), the `by`
+    columns and the `names` figures.
 
     A GROUP BY on a computed bucket would make SQLite sort every row first (1.4 s of CPU for a year
     of invitations, against 0.3 s this way). Each arm's SELECT is compiled once with stand-ins for the
     bounds and the bucket's number, then repeated with each span's values: Django takes 2 ms to
     compile one, and a trend by day has 90 spans."""
+    columns = {column: column for column in ("bucket", *by, *names)}
+    zero = Value(0, output_field=IntegerField())
     compiled = []
-    for part, arm in enumerate(arms):
+    for arm in arms:
         select = (
-            arm.rows.filter(**{f"{column}__gte": _FROM, f"{column}__lt": _TO})
-            .annotate(bucket=Value(_NUMBER, output_field=IntegerField()), part=Value(part, output_field=IntegerField()))
-            .values("bucket", "part", *by)
-            .annotate(**arm.figures)
+            arm.rows.filter(**{f"{arm.column}__gte": _FROM, f"{arm.column}__lt": _TO})
+            .annotate(bucket=Value(_NUMBER, output_field=IntegerField()))
+            .values("bucket", *by)
+            .annotate(**{name: arm.figures.get(name, zero) for name in names})
         )
-        sql, params = select.query.sql_with_params()
-        compiled.append((sql, params))
-    connection = connections[arms[0].rows.db]
-    adapt = connection.ops.adapt_datetimefield_value
-    stand_ins = {adapt(_FROM): 0, adapt(_TO): 1, _NUMBER: 2}
-    selects: list[tuple[str, list[Any]]] = []
-    for number, (low, high) in enumerate(spans):
-        own = (adapt(low), adapt(high), number)
-        for sql, params in compiled:
-            slots = [stand_ins.get(param) for param in params]
-            if sorted(slot for slot in slots if slot is not None) != [0, 1, 2]:
-                raise AssertionError(f"the stand-ins are not once each in {params!r}")  # Django compiled otherwise
-            selects.append(
-                (sql, [param if slot is None else own[slot] for param, slot in zip(params, slots, strict=True)])
-            )
+        compiled.append(_lined_up(select, columns))
+    selects: list[tuple[str, list[Any]]] = list(extra)
+    connection = connections[arms[0].rows.db if arms else DEFAULT_DB_ALIAS]
+    if arms:
+        adapt = connection.ops.adapt_datetimefield_value
+        stand_ins = {adapt(_FROM): 0, adapt(_TO): 1, _NUMBER: 2}
+        for number, (low, high) in enumerate(spans):
+            own = (adapt(low), adapt(high), number)
+            for sql, params in compiled:
+                slots = [stand_ins.get(param) for param in params]
+                if sorted(slot for slot in slots if slot is not None) != [0, 1, 2]:
+                    raise AssertionError(f"the stand-ins are not once each in {params!r}")  # Django compiled otherwise
+                selects.append(
+                    (sql, [param if slot is None else own[slot] for param, slot in zip(params, slots, strict=True)])
+                )
     rows: list[dict[str, Any]] = []
-    with connection.cursor() as cursor:
+    with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # A statement of hundreds of small aggregates costs more than jit_above_cost, and JIT
+            # compiling its thousands of expressions takes longer (0.5 s for a trend by week over a
+            # year) than running them. For this transaction only.
+            cursor.execute("SET LOCAL jit = off")
         for first in range(0, len(selects), MAX_ARMS):
             chunk = selects[first : first + MAX_ARMS]
             cursor.execute(" UNION ALL ".join(sql for sql, _params in chunk), [p for _sql, ps in chunk for p in ps])
-            names = [description[0] for description in cursor.description]
-            rows += [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            found = [description[0] for description in cursor.description]
+            rows += [dict(zip(found, row, strict=True)) for row in cursor.fetchall()]
     return rows
+
+
+# --- the rollup ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rollup:
+    """The rollup's rows (`MonthFigures`) that hold the figures asked for: those of one dimension's
+    values, or of one pair's (the dimensions in name order), some of the values fixed, grouped by
+    the values of one of them (or added up)."""
+
+    dimension: str
+    other_dimension: str  # "" for a single dimension
+    value: str | None  # None: any
+    other_value: str | None
+    grouped_by: str  # "value", "other_value" or "" (all together)
+
+
+def _rollup_rows(filters: Filters, dimension: str | None) -> _Rollup | None:
+    """Which rows of the rollup hold the figures asked for (per value of `dimension` when given), or
+    None when only the answers and invitations do: the rollup holds every dimension and every pair
+    of two, so a question about at most two (the breakdown's and the filters') can be read from it.
+    Without a filter, a summary adds up the survey dimension's values: every answer has a survey."""
+    chosen: dict[str, str] = {}
+    for name, column in COLUMNS.items():
+        value = getattr(filters, column)
+        if value is None or value == "":
+            continue
+        chosen[name] = "" if value == NOT_SET or (column.endswith("_id") and value == 0) else str(value)
+    asked = sorted(chosen.keys() | ({dimension} if dimension else set())) or ["survey"]
+    if len(asked) > 2:
+        return None
+    first, second = [*asked, ""][:2]
+    grouped_by = "" if dimension is None else "value" if dimension == first else "other_value"
+    return _Rollup(first, second, chosen.get(first), "" if not second else chosen.get(second), grouped_by)
+
+
+def _whole_months(start: datetime, end: datetime) -> tuple[tuple[date, date] | None, list[tuple[datetime, datetime]]]:
+    """[start, end) as the UTC months wholly in it, [first, last) (the rollup's part), and the spans
+    before and after them (the rows' part); with no whole month, None and the period itself."""
+    low, high = start.astimezone(UTC), end.astimezone(UTC)
+    first = low.date().replace(day=1)
+    if low != datetime.combine(first, time.min, tzinfo=UTC):
+        first = _next_day(first, "month")
+    last = high.date().replace(day=1)
+    if first >= last:
+        return None, [(start, end)]
+    first_midnight, last_midnight = (datetime.combine(day, time.min, tzinfo=UTC) for day in (first, last))
+    spans = [(start, first_midnight)] if start < first_midnight else []
+    if last_midnight < end:
+        spans.append((last_midnight, end))
+    return (first, last), spans
+
+
+def _rollup_select(rollup: _Rollup, months: tuple[date, date], by: tuple[str, ...]) -> tuple[str, list[Any]]:
+    """The rollup's SELECT of a statement: its rows of the months, added up (per value, when `by`)."""
+    found = MonthFigures.objects.filter(
+        dimension=rollup.dimension, other_dimension=rollup.other_dimension, month__gte=months[0], month__lt=months[1]
+    ).order_by()
+    if rollup.value is not None:
+        found = found.filter(value=rollup.value)
+    if rollup.other_value is not None:
+        found = found.filter(other_value=rollup.other_value)
+    keys: dict[str, Any] = {}
+    if by:  # the value as the rows' column has it: an id (NULL for none) or the text
+        column = F(rollup.grouped_by)
+        keys["rollup_key"] = Cast(NullIf(column, Value("")), BigIntegerField()) if by[0].endswith("_id") else column
+    select = (
+        found.annotate(bucket=Value(0, output_field=IntegerField()), **keys)
+        .values("bucket", *keys)
+        .annotate(**{f"rollup_{name}": Sum(name) for name in FIGURES})
+    )
+    columns = {"bucket": "bucket", **dict.fromkeys(by, "rollup_key"), **{name: f"rollup_{name}" for name in FIGURES}}
+    return _lined_up(select, columns)
 
 
 # --- figures -----------------------------------------------------------------------------
 
 
-def _figures(
-    filters: Filters, spans: list[tuple[datetime, datetime]], by: str = ""
-) -> tuple[dict[Any, dict[str, int]], dict[Any, dict[str, int]]]:
-    """Score and invitation figures per span (by: per value of that column instead): two statements."""
-    score_arms, sent_arms = _score_arms(filters), _sent_arms(filters)
-    group = (by,) if by else ()
-    scores = _added_up(score_arms, _run(score_arms, "answered_at", spans, group), by or "bucket")
-    invitations = _added_up(sent_arms, _run(sent_arms, "sent_at", spans, group), by or "bucket")
-    return scores, invitations
+def _figures(start: datetime, end: datetime, filters: Filters, dimension: str | None = None) -> list[dict[str, Any]]:
+    """The figures over [start, end) (per value of the dimension, when given), in one statement: from
+    the rollup for the whole UTC months when it holds them (`_rollup_rows`) and from the answers and
+    invitations for the days around those months, else from the answers and invitations alone."""
+    by = (COLUMNS[dimension],) if dimension else ()
+    rollup = _rollup_rows(filters, dimension)
+    months, spans = _whole_months(start, end) if rollup else (None, [(start, end)])
+    extra = (_rollup_select(rollup, months, by),) if rollup and months else ()
+    arms = _score_arms(filters) + _sent_arms(filters) if spans else []
+    return _run(arms, spans, by, extra=extra)
 
 
 def summary(*, start: datetime, end: datetime, filters: Filters = Filters()) -> Summary:
-    """CSAT, NPS, CES and the response rate over [start, end): two queries."""
-    scores, invitations = _figures(filters, [(start, end)])
-    return _summary(scores.get(0), invitations.get(0))
+    """CSAT, NPS, CES and the response rate over [start, end): one query."""
+    return _summary(_added_up(_figures(start, end, filters), None).get(None))
 
 
 def trend(*, start: datetime, end: datetime, bucket: str = "week", filters: Filters = Filters()) -> list[TrendPoint]:
-    """The summary of each day, week or month of the period, every bucket present: two queries (more
-    past MAX_ARMS SELECTs: a trend by day over more than 166 days)."""
+    """The summary of each day, week or month of the period, every bucket present: one query (more
+    past MAX_ARMS SELECTs: a trend by day over more than 100 days). Read from the answers and
+    invitations: its buckets are local days, weeks and months, which the rollup's UTC months do not
+    line up with."""
     days, spans = _buckets(start, end, bucket)
-    scores, invitations = _figures(filters, spans)
-    return [TrendPoint(start=day, summary=_summary(scores.get(n), invitations.get(n))) for n, day in enumerate(days)]
+    figures = _added_up(_run(_score_arms(filters) + _sent_arms(filters), spans), "bucket")
+    return [TrendPoint(start=day, summary=_summary(figures.get(n))) for n, day in enumerate(days)]
 
 
 def breakdown(*, start: datetime, end: datetime, dimension: str, filters: Filters = Filters()) -> list[BreakdownRow]:
     """The summary per agent, team, organisation … (each with answers or invitations in the period),
-    most answers first; answers without one are the row NOT_SET. Two queries, and one for names."""
+    most answers first; answers without one are the row NOT_SET. One query, and one for names."""
     if dimension not in COLUMNS:
         raise ValidationError(
             f"Unknown dimension “{dimension}”; use one of: {', '.join(DIMENSIONS)}.", field="dimension"
         )
-    column = COLUMNS[dimension]
-    answered, sent = _figures(filters, [(start, end)], by=column)
-    scores = {_key(group): figures for group, figures in answered.items()}
-    invitations = {_key(group): figures for group, figures in sent.items()}
-    keys = scores.keys() | invitations.keys()
-    labels = _labels(dimension, keys)
-    rows = [
-        BreakdownRow(key=key, label=labels[key], summary=_summary(scores.get(key), invitations.get(key)))
-        for key in keys
-    ]
+    found = _added_up(_figures(start, end, filters, dimension), COLUMNS[dimension])
+    figures: dict[str, dict[str, int]] = {}
+    for group, counts in found.items():
+        if any(counts.values()):  # a rollup row whose answers were changed away counts nothing
+            own = figures.setdefault(_key(group), dict.fromkeys(FIGURES, 0))
+            for name in FIGURES:
+                own[name] += counts[name]
+    labels = _labels(dimension, set(figures))
+    rows = [BreakdownRow(key=key, label=labels[key], summary=_summary(counts)) for key, counts in figures.items()]
     rows.sort(key=lambda row: (-_answers(row.summary), -row.summary.sent, row.key == NOT_SET, row.label.lower()))
     return rows
 
@@ -525,8 +654,8 @@ def themes_over_time(
 
     days, spans = _buckets(start, end, bucket)
     counts: list[Counter[str]] = [Counter() for _day in days]
-    arm = _Arm(_comments(filters), {"comments": Count("pk")}, {})
-    for row in _run([arm], "answered_at", spans, by=("themes",)):
+    arm = _Arm(_comments(filters), "answered_at", {"comments": Count("pk")})
+    for row in _run([arm], spans, by=("themes",), names=("comments",)):
         found = row["themes"]
         for key in set(json.loads(found) if isinstance(found, str) else found or ()):
             counts[row["bucket"]][key] += row["comments"]

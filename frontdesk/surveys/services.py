@@ -6,11 +6,15 @@ surveys by their rounds. The sweep sends what is due, reminds, runs rounds and e
 overdue follow-ups.
 
 The throttle (FB3) holds across every survey and every worker: sending locks the contact's
-row, then asks whether any invitation to that contact was sent less than N days before or
-after this instant (one probe of the (contact, sent_at) index). When one was, the invitation
-is recorded as throttled and nothing leaves; otherwise it is marked sent and its e-mail goes
-to the mail outbox in the same transaction. Two workers sending to one contact queue on the
-lock, and the second sees the first's send.
+`Recipient` row (made with their first send), which holds when they were last sent a survey.
+A send at or after that instant — the usual case — is held back when the last send is less than
+N days before it, decided from the row without a query; a send at an earlier instant (an event
+handled late) asks whether any invitation to the contact was sent less than N days before or
+after it (one probe of the (contact, sent_at) index). When one was, the invitation is recorded
+as throttled and nothing leaves; otherwise it is marked sent, the row takes its instant, and its
+e-mail goes to the mail outbox in the same transaction. Two workers sending to one contact queue
+on the lock, and the second sees the first's send. The row remembers a send even if its
+invitation is deleted later (its survey deleted): the customer had the e-mail.
 
 An answer that falls at or below its question's alert threshold opens a follow-up at once
 (FB4), owned by the ticket's team lead, else the account owner, else the survey's business
@@ -65,6 +69,7 @@ from frontdesk.surveys.models import (
     Programme,
     Question,
     QuestionKind,
+    Recipient,
     Survey,
     SurveyKind,
     Topic,
@@ -426,9 +431,9 @@ def invitation_send_milestone(
 # --- sending ---------------------------------------------------------------------------
 
 
-def _email_address(contact: Contact) -> str:
+def _email_address(contact_id: int) -> str:
     identity = (
-        ContactIdentity.objects.filter(contact=contact, kind=IdentityKind.EMAIL, failing_since__isnull=True)
+        ContactIdentity.objects.filter(contact_id=contact_id, kind=IdentityKind.EMAIL, failing_since__isnull=True)
         .order_by("-is_primary", "pk")
         .values_list("value", flat=True)
         .first()
@@ -437,8 +442,10 @@ def _email_address(contact: Contact) -> str:
 
 
 def surveyed_within(*, contact_id: int, now: datetime, days: int) -> datetime | None:
-    """When the contact was sent a survey less than `days` days before or after `now` (None: never):
-    the throttle's one query. (An invitation being sent has no `sent_at` yet: it never finds itself.)"""
+    """When the contact was sent a survey less than `days` days before or after `now` (None: never),
+    asked of their invitations: one probe of the (contact, sent_at) index. The send asks it only when
+    its instant is before the contact's last send (`_throttled_by`). (An invitation being sent has no
+    `sent_at` yet: it never finds itself.)"""
     if days <= 0:
         return None
     window = timedelta(days=days)
@@ -448,6 +455,47 @@ def surveyed_within(*, contact_id: int, now: datetime, days: int) -> datetime | 
         .values_list("sent_at", flat=True)
         .first()
     )
+
+
+def _last_send(contact_id: int) -> datetime | None:
+    """When the contact was last sent a survey, asked of their invitations (a Recipient row being made)."""
+    return (
+        Invitation.objects.filter(contact_id=contact_id, sent_at__isnull=False)
+        .order_by("-sent_at")
+        .values_list("sent_at", flat=True)
+        .first()
+    )
+
+
+def recipient_lock(*, contact_id: int) -> Recipient:
+    """The contact's throttle row, locked until the transaction ends: every send to the contact takes
+    it first, so sends to one contact queue and each sees the ones before. Made with the contact's
+    first send, from their invitations sent so far (two first sends at once: one makes it, the other
+    waits on the unique key, then reads and locks it)."""
+    locked = Recipient.objects.select_for_update()
+    recipient = locked.filter(contact_id=contact_id).first()
+    if recipient is None:
+        try:
+            with transaction.atomic():
+                recipient = Recipient.objects.create(contact_id=contact_id, last_sent_at=_last_send(contact_id))
+        except IntegrityError:  # another send made it first: this one waited for it, and locks it now
+            recipient = locked.get(contact_id=contact_id)
+    return recipient
+
+
+def throttled_by(recipient: Recipient, *, now: datetime, days: int) -> datetime | None:
+    """The send that holds back one at `now` (a send to the contact less than `days` days before or
+    after it), or None. When `now` is at or after the contact's last send — the usual case — every
+    send lies before it and the last is the nearest: the locked row decides, with no query. An
+    earlier `now` (an event handled late) asks the invitations (`surveyed_within`)."""
+    if days <= 0:
+        return None
+    last = recipient.last_sent_at
+    if last is None:
+        return None
+    if now >= last:
+        return last if now - last < timedelta(days=days) else None
+    return surveyed_within(contact_id=recipient.contact_id, now=now, days=days)
 
 
 def invitation_send(*, invitation_id: int, now: datetime, throttle_days: int | None = None) -> Invitation:
@@ -461,13 +509,13 @@ def invitation_send(*, invitation_id: int, now: datetime, throttle_days: int | N
         if invitation.status != InvitationStatus.SCHEDULED:
             return invitation
         # Serialise every send to this contact (the throttle's guarantee).
-        contact = Contact.objects.select_for_update().get(pk=invitation.contact_id)
+        recipient = recipient_lock(contact_id=invitation.contact_id)
         invitation = Invitation.objects.select_related("survey", "ticket").get(pk=invitation_id)
         if invitation.status != InvitationStatus.SCHEDULED:
             return invitation
-        earlier = surveyed_within(contact_id=contact.pk, now=now, days=throttle_days)
-        address = _email_address(contact)
-        if OptOut.objects.filter(contact=contact).exists():
+        earlier = throttled_by(recipient, now=now, days=throttle_days)
+        address = _email_address(invitation.contact_id)
+        if OptOut.objects.filter(contact_id=invitation.contact_id).exists():
             invitation.status, invitation.reason = InvitationStatus.OPTED_OUT, _("The contact opted out of surveys.")
         elif not invitation.survey.is_active:
             invitation.status, invitation.reason = InvitationStatus.CANCELLED, _("The survey was deactivated.")
@@ -490,6 +538,8 @@ def invitation_send(*, invitation_id: int, now: datetime, throttle_days: int | N
             invitation.to_address = address
             if invitation.survey.reminders and invitation.survey.reminder_after_hours:
                 invitation.next_reminder_at = now + timedelta(hours=invitation.survey.reminder_after_hours)
+            if recipient.last_sent_at is None or now > recipient.last_sent_at:
+                Recipient.objects.filter(pk=recipient.pk).update(last_sent_at=now)
         invitation.save(update_fields=["status", "reason", "sent_at", "to_address", "next_reminder_at"])
     return invitation
 
@@ -819,7 +869,7 @@ def _tell(
 
 def _announce(follow_up: FollowUp, invitation: Invitation, answer: Answer, now: datetime) -> None:
     contact = invitation.contact
-    who = contact.name or _email_address(contact) or f"#{contact.pk}"
+    who = contact.name or _email_address(contact.pk) or f"#{contact.pk}"
     due = timezone.localtime(follow_up.due_at).strftime("%Y-%m-%d %H:%M")
 
     def title() -> str:

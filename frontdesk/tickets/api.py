@@ -64,7 +64,8 @@ router = Router(tags=["tickets"])
 def _team(user: User, team_id: int | None, field: str = "team") -> Team | None:
     if team_id is None:
         return None
-    team = team_list(user=user).filter(pk=team_id).first()
+    # One row by its key: no ORDER BY to build.
+    team = next(iter(team_list(user=user).filter(pk=team_id).order_by()[:1]), None)
     if team is None:
         raise ValidationError(f"There is no team with id {team_id}.", field=field)
     return team
@@ -73,7 +74,7 @@ def _team(user: User, team_id: int | None, field: str = "team") -> Team | None:
 def _assignee(user: User, agent_id: int | None) -> User | None:
     if agent_id is None:
         return None
-    agent = agent_list(user=user).filter(pk=agent_id).first()
+    agent = next(iter(agent_list(user=user).filter(pk=agent_id).order_by()[:1]), None)
     if agent is None:
         raise ValidationError(f"There is no active agent with id {agent_id}.", field="assignee")
     return agent

@@ -6,12 +6,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 import nh3
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.html import strip_tags
 from django.utils.text import slugify
 
@@ -225,12 +226,17 @@ def validate_attachments(files: Sequence[UploadedFile]) -> None:
             raise ValidationError(f"{name}: executable files are not accepted.", field="attachments")
 
 
-def _check_choice(value: str, choices: list[str], field: str, *, blank: bool = False) -> str:
-    if (blank and value == "") or value in choices:
+def _check_choice(value: str, choices: type[models.TextChoices], field: str, *, blank: bool = False) -> str:
+    if (blank and value == "") or value in _values(choices):
         return value
     raise ValidationError(
-        f"“{value}” is not a valid {field.replace('_', ' ')}; use one of {', '.join(choices)}.", field=field
+        f"“{value}” is not a valid {field.replace('_', ' ')}; use one of {', '.join(choices.values)}.", field=field
     )
+
+
+@cache
+def _values(choices: type[models.TextChoices]) -> frozenset[str]:
+    return frozenset(choices.values)  # `.values` builds a new list on every use
 
 
 def _check_assignee(assignee: User | None, team: Team | None) -> None:
@@ -249,12 +255,16 @@ def normalise_tags(tags: Sequence[str]) -> list[str]:
 
 def _tags(names: list[str]) -> list[Tag]:
     """The tags with these names, created as needed."""
-    existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
+    existing = {tag.name: tag for tag in _named_tags(names)}
     missing = [Tag(name=name) for name in names if name not in existing]
     if missing:
         Tag.objects.bulk_create(missing, ignore_conflicts=True)
-        existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
+        existing = {tag.name: tag for tag in _named_tags(names)}
     return list(existing.values())
+
+
+def _named_tags(names: list[str]) -> list[Tag]:
+    return list(Tag.objects.filter(name__in=names).order_by())  # unordered: callers key them by name
 
 
 def _publish_changed(
@@ -309,17 +319,17 @@ def ticket_create(
     if len(subject) > 300:
         raise ValidationError("The subject is longer than 300 characters.", field="subject")
     body_text, body_html = _body(body_text, body_html)
-    _check_choice(channel, Channel.values, "channel")
-    _check_choice(priority, Priority.values, "priority")
-    _check_choice(type, TicketType.values, "type", blank=True)
-    _check_choice(booking_stage, BookingStage.values, "booking_stage", blank=True)
-    _check_choice(booking_channel, BookingChannel.values, "booking_channel", blank=True)
+    _check_choice(channel, Channel, "channel")
+    _check_choice(priority, Priority, "priority")
+    _check_choice(type, TicketType, "type", blank=True)
+    _check_choice(booking_stage, BookingStage, "booking_stage", blank=True)
+    _check_choice(booking_channel, BookingChannel, "booking_channel", blank=True)
     _check_assignee(assignee, team)
     validate_attachments(attachments)
     if requester.merged_into_id is not None:
         requester = Contact.objects.select_related("organisation").get(pk=requester.merged_into_id)
     tag_names = normalise_tags(tags)
-    known_tags = list(Tag.objects.filter(name__in=tag_names)) if tag_names else []
+    known_tags = _named_tags(tag_names) if tag_names else []
     ticket = Ticket(
         subject=subject,
         requester=requester,
@@ -346,6 +356,19 @@ def ticket_create(
     else:
         ticket.organisation_id = requester.organisation_id
 
+    # The rows that go with the ticket are built before the transaction too; they get its id on save.
+    message = Message(
+        ticket=ticket,
+        kind=MessageKind.REPLY,
+        channel=channel,
+        author_contact=requester,
+        body_text=body_text,
+        body_html=body_html,
+        stripped_text=stripped_text,
+        created_at=now,
+    )
+    event = _event(ticket, actor, EventKind.CREATED, now, new=ticket.subject)
+
     with transaction.atomic():
         ticket.save(force_insert=True)
         if tag_names:
@@ -353,18 +376,9 @@ def ticket_create(
                 known_tags = _tags(tag_names)  # creates the new ones
             through = Ticket.tags.through
             through.objects.bulk_create([through(ticket=ticket, tag=tag) for tag in known_tags])
-        message = Message.objects.create(
-            ticket=ticket,
-            kind=MessageKind.REPLY,
-            channel=channel,
-            author_contact=requester,
-            body_text=body_text,
-            body_html=body_html,
-            stripped_text=stripped_text,
-            created_at=now,
-        )
+        message.save(force_insert=True)
         _store_attachments(message, attachments)
-        _event(ticket, actor, EventKind.CREATED, now, new=ticket.subject).save(force_insert=True)
+        event.save(force_insert=True)
         publish(TicketCreated(ticket_id=ticket.pk, actor_id=actor.pk if actor else None))
     _remember_tags(ticket, known_tags)
     return ticket
@@ -426,17 +440,17 @@ def ticket_update(
             raise ValidationError("A ticket needs a subject.", field="subject")
         change("subject", subject.strip()[:300])
     if not isinstance(priority, Unset):
-        change("priority", _check_choice(priority, Priority.values, "priority"))
+        change("priority", _check_choice(priority, Priority, "priority"))
     if not isinstance(type, Unset):
-        change("type", _check_choice(type, TicketType.values, "type", blank=True))
+        change("type", _check_choice(type, TicketType, "type", blank=True))
     if not isinstance(language, Unset):
         change("language", language.strip()[:10])
     if not isinstance(booking_stage, Unset):
-        change("booking_stage", _check_choice(booking_stage, BookingStage.values, "booking_stage", blank=True))
+        change("booking_stage", _check_choice(booking_stage, BookingStage, "booking_stage", blank=True))
     if not isinstance(booking_channel, Unset):
-        change("booking_channel", _check_choice(booking_channel, BookingChannel.values, "booking_channel", blank=True))
+        change("booking_channel", _check_choice(booking_channel, BookingChannel, "booking_channel", blank=True))
     if not isinstance(outcome, Unset):
-        change("outcome", _check_choice(outcome, Outcome.values, "outcome", blank=True))
+        change("outcome", _check_choice(outcome, Outcome, "outcome", blank=True))
     if not isinstance(custom_fields, Unset):
         merged = {**ticket.custom_fields, **custom_fields}
         change("custom_fields", {key: value for key, value in merged.items() if value is not None})
@@ -481,7 +495,7 @@ def _assigned(ticket: Ticket, assignee: User | None, now: datetime) -> None:
 
 
 def _apply_status(ticket: Ticket, status: str, now: datetime, change: Any) -> None:
-    _check_choice(status, Status.values, "status")
+    _check_choice(status, Status, "status")
     if status == ticket.status:
         return
     if status not in TRANSITIONS[ticket.status]:

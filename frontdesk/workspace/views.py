@@ -19,6 +19,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -27,7 +28,7 @@ from django_htmx.middleware import HtmxDetails
 from frontdesk.accounts.models import EDITOR_ROLES, MANAGER_ROLES, User
 from frontdesk.accounts.selectors import access_contact, agent_list, require_agent, team_list
 from frontdesk.core.errors import FrontdeskError, NotFound, PermissionDenied
-from frontdesk.mail.selectors import failed_email_count, ticket_emails
+from frontdesk.mail.selectors import failed_email_count, ticket_conversation
 from frontdesk.notifications.selectors import notification_list, notification_page
 from frontdesk.notifications.services import notifications_mark_read
 from frontdesk.routing import services as routing
@@ -45,7 +46,6 @@ from frontdesk.tickets.selectors import (
     contact_timeline,
     requester_other_tickets,
     ticket_history,
-    ticket_messages,
     ticket_page,
     view_counts,
 )
@@ -197,7 +197,7 @@ def _nav_context(agent: User, active: str) -> dict[str, Any]:
 @agent_view
 def ticket_detail(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
     agent = require_agent(request.user)
-    ticket = access_ticket(agent, ticket_id)
+    ticket = access_ticket(agent, ticket_id, with_tags=True)
     # The assignee has seen it: from now on routing leaves it with them.
     services.ticket_mark_opened(ticket=ticket, user=agent, now=timezone.now())
     return _ticket_page(request, agent, ticket)
@@ -208,14 +208,14 @@ def ticket_detail(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
 def ticket_live(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
     """The changing parts of the ticket page, for a page told that someone else changed the ticket."""
     agent = require_agent(request.user)
-    return _ticket_page(request, agent, access_ticket(agent, ticket_id), parts=TICKET_PARTS)
+    return _ticket_page(request, agent, access_ticket(agent, ticket_id, with_tags=True), parts=TICKET_PARTS)
 
 
 @require_POST
 @agent_view
 def ticket_reply(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
     agent = require_agent(request.user)
-    ticket = access_ticket(agent, ticket_id)
+    ticket = access_ticket(agent, ticket_id, with_tags=True)
     form = ReplyForm(request.POST, request.FILES, prefix="reply")
     if form.is_valid():
         with form.service_errors():
@@ -234,7 +234,7 @@ def ticket_reply(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
 @agent_view
 def ticket_note(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
     agent = require_agent(request.user)
-    ticket = access_ticket(agent, ticket_id)
+    ticket = access_ticket(agent, ticket_id, with_tags=True)
     form = NoteForm(request.POST, request.FILES, prefix="note")
     if form.is_valid():
         with form.service_errors():
@@ -252,7 +252,7 @@ def ticket_note(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
 @agent_view
 def ticket_properties(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
     agent = require_agent(request.user)
-    ticket = access_ticket(agent, ticket_id)
+    ticket = access_ticket(agent, ticket_id, with_tags=True)
     form = PropertiesForm(request.POST, ticket=ticket, **_property_choices(agent, ticket))
     if form.is_valid():
         with form.service_errors():
@@ -264,7 +264,7 @@ def ticket_properties(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
 @agent_view
 def ticket_escalate(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
     agent = require_agent(request.user)
-    ticket = access_ticket(agent, ticket_id)
+    ticket = access_ticket(agent, ticket_id, with_tags=True)
     form = EscalateToManagerForm(request.POST, prefix="escalate")
     if form.is_valid():
         with form.service_errors():
@@ -278,7 +278,7 @@ def ticket_escalate(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
 @agent_view
 def ticket_resolve_escalation(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
     agent = require_agent(request.user)
-    ticket = access_ticket(agent, ticket_id)
+    ticket = access_ticket(agent, ticket_id, with_tags=True)
     form = ResolveEscalationForm(request.POST, prefix="resolve")
     if form.is_valid():
         with form.service_errors():
@@ -292,7 +292,7 @@ def ticket_resolve_escalation(request: HtmxHttpRequest, ticket_id: int) -> HttpR
 @agent_view
 def ticket_escalate_to_team(request: HtmxHttpRequest, ticket_id: int) -> HttpResponse:
     agent = require_agent(request.user)
-    ticket = access_ticket(agent, ticket_id)
+    ticket = access_ticket(agent, ticket_id, with_tags=True)
     form = EscalateToTeamForm(request.POST, prefix="team", teams=list(team_list(user=agent)), current=ticket.team_id)
     if form.is_valid():
         with form.service_errors():
@@ -329,14 +329,35 @@ def _submitted(
         return redirect("workspace:ticket", ticket_id=ticket.pk)
     # The sent form comes back empty; the other form keeps what the agent may be writing there.
     sent = (part,) if part in ("reply", "note") else ()
-    return _ticket_page(request, agent, access_ticket(agent, ticket.pk), parts=(*TICKET_PARTS, *sent))
+    return _ticket_page(request, agent, access_ticket(agent, ticket.pk, with_tags=True), parts=(*TICKET_PARTS, *sent))
 
 
 def _property_choices(agent: User, ticket: Ticket) -> dict[str, Any]:
     return {
-        "tags": [tag.name for tag in ticket.tags.all()],
+        "tags": ticket.tag_names,  # type: ignore[attr-defined]  # access_ticket(with_tags=True)
         "teams": list(team_list(user=agent)),
         "agents": list(agent_list(user=agent)),
+    }
+
+
+def _ticket_forms(agent: User, ticket: Ticket, tags: list[str]) -> dict[str, Any]:
+    """The ticket page's forms, each built when the page first shows one: a closed ticket shows
+    none, and building a form copies its fields (the properties and team forms also read the
+    teams and agents). A form passed back with its errors replaces its lazy one."""
+    teams = functools.cache(lambda: list(team_list(user=agent)))
+
+    def properties() -> PropertiesForm:
+        # Only what the choices show: the agents for the page are never passed to a service.
+        agents = list(agent_list(user=agent).only("id", "name", "role"))
+        return PropertiesForm(ticket=ticket, tags=tags, teams=teams(), agents=agents)
+
+    return {
+        "reply_form": SimpleLazyObject(lambda: ReplyForm(prefix="reply")),
+        "note_form": SimpleLazyObject(lambda: NoteForm(prefix="note")),
+        "properties_form": SimpleLazyObject(properties),
+        "escalate_form": SimpleLazyObject(lambda: EscalateToManagerForm(prefix="escalate")),
+        "resolve_form": SimpleLazyObject(lambda: ResolveEscalationForm(prefix="resolve")),
+        "team_form": SimpleLazyObject(lambda: EscalateToTeamForm(prefix="team", teams=teams(), current=ticket.team_id)),
     }
 
 
@@ -349,31 +370,27 @@ def _ticket_page(
     parts: Sequence[str] = (),
     status: int = 200,
 ) -> HttpResponse:
-    """The ticket page, or (htmx) only `parts` of it, each swapped in place by its id."""
-    choices = _property_choices(agent, ticket)
+    """The ticket page, or (htmx) only `parts` of it, each swapped in place by its id. `ticket`
+    comes from access_ticket with its tag names (`with_tags`): every view of the page reads it so."""
+    tags: list[str] = ticket.tag_names  # type: ignore[attr-defined]
     context: dict[str, Any] = {
         "ticket": ticket,
-        "tags": choices["tags"],
+        "tags": tags,
         "can_edit": agent.role in EDITOR_ROLES,
         "can_resolve": agent.role in MANAGER_ROLES,
         "reply_statuses": [Status(s) for s in REPLY_STATUSES if s in TRANSITIONS[ticket.status]],
-        "reply_form": ReplyForm(prefix="reply"),
-        "note_form": NoteForm(prefix="note"),
-        "properties_form": PropertiesForm(ticket=ticket, **choices),
-        "escalate_form": EscalateToManagerForm(prefix="escalate"),
-        "resolve_form": ResolveEscalationForm(prefix="resolve"),
-        "team_form": EscalateToTeamForm(prefix="team", teams=choices["teams"], current=ticket.team_id),
+        **_ticket_forms(agent, ticket, tags),
         **(forms or {}),
     }
     if parts and is_partial(request):
         if "sla" in parts:
-            context["clocks"] = ticket_clocks(user=agent, ticket=ticket)
+            context["clocks"] = ticket_clocks(user=agent, ticket=ticket, with_policy=False)
         if "conversation" in parts:
             context["messages_list"] = _conversation(agent, ticket)
         if "history" in parts:
             context["history"] = list(ticket_history(user=agent, ticket=ticket))
         return render(request, "workspace/_ticket_parts.html", {**context, "parts": parts}, status=status)
-    context["clocks"] = ticket_clocks(user=agent, ticket=ticket)
+    context["clocks"] = ticket_clocks(user=agent, ticket=ticket, with_policy=False)
     context["messages_list"] = _conversation(agent, ticket)
     context["history"] = list(ticket_history(user=agent, ticket=ticket))
     context["other_tickets"] = requester_other_tickets(user=agent, ticket=ticket)
@@ -383,19 +400,15 @@ def _ticket_page(
 def _conversation(agent: User, ticket: Ticket) -> list[Message]:
     """The messages, each with the e-mail it came or went as (`message.email`), and inline
     images (cid:) pointing at their attachments."""
-    messages = list(ticket_messages(user=agent, ticket=ticket))
-    emails = ticket_emails(user=agent, messages=messages)
+    messages = ticket_conversation(user=agent, ticket=ticket)
     for message in messages:
-        message.email = emails.get(message.pk)  # type: ignore[attr-defined]
         if "cid:" in message.body_html:
             message.body_html = _inline_images(message)
     return messages
 
 
 def _inline_images(message: Message) -> str:
-    urls = {
-        a.content_id: reverse("workspace:attachment", args=[a.pk]) for a in message.attachments.all() if a.content_id
-    }
+    urls = {a.content_id: reverse("workspace:attachment", args=[a.pk]) for a in message.files if a.content_id}  # type: ignore[attr-defined]
     return _CID.sub(lambda m: urls.get(m.group(1), m.group(0)), message.body_html)
 
 

@@ -1,9 +1,13 @@
+import os
+import sqlite3
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from django.db.utils import ConnectionHandler
+
+from frontdesk.core.sqlite.base import _Checkpointer
 
 
 def _handler(path: Path) -> ConnectionHandler:
@@ -50,3 +54,45 @@ def test_a_second_writer_waits_for_the_first_to_commit_instead_of_failing(
             thread.join(timeout=10)
 
     assert events == ["first commits", "second begins"]
+
+
+def _write_transactions(connection: Any, count: int) -> None:
+    for _ in range(count):
+        connection.set_autocommit(False, force_begin_transaction_with_broken_autocommit=True)
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO note VALUES (randomblob(3000))")
+        connection.commit()
+        connection.set_autocommit(True)
+
+
+def test_writers_leave_checkpoints_to_the_checkpointer_and_the_wal_is_reused(
+    tmp_path: Path, django_db_blocker: Any
+) -> None:
+    path = tmp_path / "wal.sqlite3"
+    handler = ConnectionHandler(
+        {
+            "default": {
+                "ENGINE": "frontdesk.core.sqlite",
+                "NAME": str(path),
+                "OPTIONS": {"transaction_mode": "IMMEDIATE"},
+            }
+        }
+    )
+    with django_db_blocker.unblock():
+        connection = handler.create_connection("default")
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            assert cursor.fetchone() == (0,)  # no checkpoint inside a writer's commit
+            cursor.execute("CREATE TABLE note (text BLOB)")
+        _write_transactions(connection, 50)
+        filled = Path(f"{path}-wal").stat().st_size
+
+        lock_fd = os.open(f"{path}.lock", os.O_RDWR)
+        _Checkpointer.checkpoint(sqlite3.connect(path), lock_fd)
+        os.close(lock_fd)
+        _write_transactions(connection, 50)  # the same again: written over the copied WAL
+        connection.close()
+
+    # Without a checkpoint (SQLite's own waits for 1,000 pages) the WAL would have grown to twice that.
+    assert Path(f"{path}-wal").stat().st_size <= filled

@@ -7,6 +7,7 @@ of results is part of them, so both databases must rank alike.
 from dataclasses import dataclass
 
 import pytest
+from pytest_django import DjangoAssertNumQueries
 
 from frontdesk.kb import search as kb_search
 from frontdesk.kb.models import (
@@ -297,6 +298,17 @@ def test_fold_removes_accents_and_keeps_positions() -> None:
     assert len(fold("İstanbul straße")) == len("İstanbul straße")
 
 
+def test_fold_gives_what_each_character_folds_to_however_many_accents_a_text_has() -> None:
+    # A text with a few distinct accented letters is folded by replacing each of them, one with
+    # many (here every Latin letter with a diacritic, Greek and Cyrillic) character by character.
+    few = "Raktų dėžutė: ĮĖJIMAS į İstanbul, Σίσυφος ir Straße. " * 3
+    many = "".join(chr(code) for code in range(0xC0, 0x250)) + " ΑΒΓΔΣΊΣΥΦΟΣ Ёлка Đakovo Ħal"
+    assert len(set(many) - set(map(chr, range(128)))) > kb_search.FOLD_REPLACE
+
+    for text in (few, many, few + many):
+        assert fold(text) == "".join(kb_search._fold_char(char) for char in text)
+
+
 def test_hyphenated_words_give_their_parts_and_the_joined_word() -> None:
     assert list(tokens("Wi-Fi in the guest's room")) == [
         ("wi", True),
@@ -520,6 +532,31 @@ def test_paging_keeps_the_total(kb: HelpCentre) -> None:
     assert beyond.hits == []
 
 
+def test_a_search_is_two_statements_and_a_correction_one_more(
+    kb: HelpCentre, django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
+    find("parking", "en")  # this process now knows the languages
+
+    with django_assert_num_queries(2):  # the languages with the query's terms; the ranking with the hits
+        assert kb.keys(find("Montserrat parking", "en").hits) == [("parking", "en"), ("tourism", "es")]
+    with django_assert_num_queries(3):  # and the misspelt word's neighbours, with their terms
+        assert kb.keys(find("parkign", "en").hits) == [("parking", "en")]
+
+
+def test_a_language_this_process_has_not_seen_is_looked_up_too(
+    kb: HelpCentre, monkeypatch: pytest.MonkeyPatch, django_assert_num_queries: DjangoAssertNumQueries
+) -> None:
+    monkeypatch.setattr(kb_search, "_LOCALES", ("en",))
+    with django_assert_num_queries(3):  # the Spanish and Lithuanian terms need a second lookup
+        assert kb.keys(find("registracijos reembolso", "lt").hits) == [("checkin", "lt")]
+    assert kb_search._LOCALES == ("en", "es", "lt")
+
+    # A language that has no translation any more is not searched, even when this process saw it.
+    monkeypatch.setattr(kb_search, "_LOCALES", ("de", "en", "es", "lt"))
+    assert kb.keys(find("reembolzo", "es").hits) == [("refunds", "es"), ("cancellation", "es")]
+    assert kb_search._LOCALES == ("en", "es", "lt")
+
+
 # --- keeping the index in step -----------------------------------------------------------------
 
 
@@ -658,6 +695,9 @@ def test_with_only_common_words_the_rarest_finds_the_results(kb: HelpCentre, mon
     monkeypatch.setattr(kb_search, "COMMON_SHARE", 0.1)
     # "reception" is in 2 of the 11 English translations, "euros" in 4: both above 10 %.
     result = find("euros reception", "en")
+    monkeypatch.setattr(kb_search, "COMMON_SHARE", 1.0)
+    whole = {hit.translation_id: hit.score for hit in find("euros reception", "en").hits}
 
     assert kb.keys(result.hits) == [("late-checkout", "en"), ("checkin", "en")]
     assert result.total == 2
+    assert [hit.score for hit in result.hits] == [whole[hit.translation_id] for hit in result.hits]  # both words count

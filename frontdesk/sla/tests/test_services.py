@@ -13,6 +13,7 @@ from frontdesk.sla import services
 from frontdesk.sla.models import Alarm, Clock, ClockState
 from frontdesk.sla.services import sla_refresh, sla_sweep
 from frontdesk.sla.tests.factories import policy_with
+from frontdesk.tickets.events import TicketCreated
 from frontdesk.tickets.models import Status, Ticket
 from frontdesk.tickets.services import ticket_add_customer_message, ticket_reply, ticket_update
 from frontdesk.tickets.tests.factories import NOW, new_ticket
@@ -66,6 +67,29 @@ def test_a_new_ticket_gets_its_clocks_and_the_inbox_its_next_deadline() -> None:
     assert clocks["resolution"].due_at == NOW + minutes(480)
     assert clocks["first_response"].next_alarm_at == NOW + minutes(45)
     assert Ticket.objects.get(pk=ticket.pk).sla_due_at == NOW + minutes(60)
+
+
+def test_a_new_ticket_is_refreshed_after_commit_when_a_policy_is_active(
+    committed: Callable[..., Ticket], refreshes: list[int]
+) -> None:
+    policy_with()
+    ticket = committed()
+
+    assert refreshes == [ticket.pk]
+    assert Clock.objects.filter(ticket=ticket).exists()
+
+
+def test_without_an_active_policy_a_new_ticket_costs_one_read_after_commit(
+    refreshes: list[int], django_assert_num_queries: Any
+) -> None:
+    policy_with(is_active=False)
+    ticket = new_ticket()
+
+    with django_assert_num_queries(1):
+        services.refresh_on_create(TicketCreated(ticket_id=ticket.pk, actor_id=None))
+
+    assert refreshes == []
+    assert not Clock.objects.filter(ticket=ticket).exists()
 
 
 def test_warnings_and_breach_fire_once_each_and_notify_assignee_lead_and_webhooks(

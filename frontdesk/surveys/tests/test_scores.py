@@ -6,15 +6,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pytest_django import DjangoAssertNumQueries
 
+from frontdesk.accounts.models import Team
 from frontdesk.accounts.tests.factories import OrganisationFactory, TeamFactory, UserFactory
 from frontdesk.core.errors import ValidationError
 from frontdesk.surveys import scores
 from frontdesk.surveys.models import Answer, Invitation, InvitationStatus, QuestionKind, Survey
 from frontdesk.surveys.scores import NOT_SET, Filters, Summary
 from frontdesk.surveys.tests.factories import SurveyFactory, answer, sent_invitation
+from frontdesk.surveys.tests.factories import question as question_of
 
 pytestmark = pytest.mark.django_db
 
@@ -401,7 +407,7 @@ def test_trend_takes_two_queries(survey: Survey, django_assert_max_num_queries: 
 def test_a_long_trend_by_day_is_split_into_a_few_statements(
     survey: Survey, django_assert_max_num_queries: DjangoAssertNumQueries
 ) -> None:
-    """400 days by day are 1,200 score SELECTs and 800 invitation ones: 3 + 2 statements of at most 500."""
+    """400 days by day are 2,000 SELECTs (3 kinds of score, 2 statuses): 4 statements of at most 500."""
     scored(survey, CSAT, [5, 1], at=datetime(2026, 10, 6, tzinfo=UTC))
     scored(survey, NPS, [10], at=START - timedelta(days=300))
 
@@ -589,3 +595,268 @@ def _theme_label(key: str) -> object:
     from frontdesk.surveys import text
 
     return text.THEMES[key].label
+
+
+# --- the rollup ------------------------------------------------------------------------
+#
+# Summaries and breakdowns read the whole UTC months of their period from MonthFigures (every
+# dimension's values and every pair's), which triggers keep on every write to answers and
+# invitations, and the days around them from the rows. Whatever the writes (answers given,
+# changed, moved, deleted; invitations sent, answered, re-dimensioned, deleted; a team deleted
+# from under them), the figures are those of the rows.
+
+BASE = datetime(2026, 9, 20, tzinfo=UTC)
+MINUTES = 75 * 24 * 60  # the writes fall in the 75 days from BASE: two whole months and parts of two
+SCORED = (CSAT, NPS, CES)
+
+# Invitations as made: (dimensions, status, minutes after BASE, answers: (kind, score, minutes after)).
+made = st.lists(
+    st.tuples(
+        st.integers(0, 3),
+        st.sampled_from(["sent", "answered", "scheduled"]),
+        st.integers(0, MINUTES),
+        st.lists(
+            st.tuples(st.sampled_from([CSAT, NPS, CES, YES_NO, COMMENT]), st.integers(0, 10), st.integers(0, 24 * 60)),
+            max_size=5,
+        ),
+    ),
+    min_size=1,
+    max_size=12,
+)
+# Then changed: the numbers pick an answer or an invitation (modulo how many there are).
+changes = st.lists(
+    st.one_of(
+        st.tuples(st.just("rescore"), st.integers(0, 60), st.integers(0, 10)),
+        st.tuples(st.just("move"), st.integers(0, 60), st.integers(0, MINUTES)),
+        st.tuples(st.just("answer again"), st.integers(0, 60), st.integers(0, 10), st.integers(0, MINUTES)),
+        st.tuples(st.just("redimension"), st.integers(0, 60), st.integers(0, 3)),
+        st.tuples(st.just("mark answered"), st.integers(0, 60)),
+        st.tuples(st.just("delete answer"), st.integers(0, 60)),
+        st.tuples(st.just("delete invitation"), st.integers(0, 60)),
+        st.tuples(st.just("delete team"), st.integers(0, 1)),
+    ),
+    max_size=15,
+)
+
+
+def _places() -> list[dict[str, Any]]:
+    """Four sets of dimensions: two full ones, an empty one, a mixed one."""
+    agents, teams = UserFactory.create_batch(2), TeamFactory.create_batch(2)
+    organisations = OrganisationFactory.create_batch(2)
+    return [
+        {"agent": agents[0], "team": teams[0], "organisation": organisations[0], "channel": "email",
+         "region": "Andalucía", "product": "PMS", "booking_stage": "in_stay"},
+        {"agent": agents[1], "team": teams[1], "organisation": organisations[1], "channel": "whatsapp",
+         "region": "Vilnius", "product": "Spa", "booking_stage": "pre_booking"},
+        {},
+        {"agent": agents[0], "team": teams[1], "channel": "email", "product": "PMS"},
+    ]  # fmt: skip
+
+
+def _answered(invitation: Invitation, kind: str, score: int, at: datetime) -> None:
+    """An answer of the kind given (or given again: the row updated), with the invitation's dimensions."""
+    question = invitation.survey.questions.get(kind=kind)
+    dimensions = ("agent", "team", "organisation", "channel", "region", "product", "booking_stage")
+    Answer.objects.update_or_create(
+        invitation=invitation,
+        question=question,
+        defaults={
+            "survey": invitation.survey,
+            "kind": kind,
+            "score": None if kind == COMMENT else score,
+            "comment": "Fine" if kind == COMMENT else "",
+            "answered_at": at,
+            "contact": invitation.contact,
+            **{name: getattr(invitation, name) for name in dimensions},
+        },
+    )
+
+
+def _make(invitations: list[tuple[Any, ...]], surveys: list[Survey], places: list[dict[str, Any]]) -> None:
+    for n, (place, status, minutes, given_answers) in enumerate(invitations):
+        at = BASE + timedelta(minutes=minutes)
+        invitation = sent_invitation(surveys[n % 2], now=at, **places[place])
+        if status == "scheduled":
+            Invitation.objects.filter(pk=invitation.pk).update(status=InvitationStatus.SCHEDULED, sent_at=None)
+            continue
+        for kind, score, later in given_answers:
+            _answered(invitation, kind, score, at + timedelta(minutes=later))
+        if status == "answered":
+            Invitation.objects.filter(pk=invitation.pk).update(status=InvitationStatus.ANSWERED, answered_at=at)
+
+
+def _change(step: tuple[Any, ...], places: list[dict[str, Any]]) -> None:
+    invitations = list(Invitation.objects.order_by("pk"))
+    answers = list(Answer.objects.order_by("pk"))
+    kind, *args = step
+    answer = answers[args[0] % len(answers)] if answers and kind != "delete team" else None
+    invitation = invitations[args[0] % len(invitations)] if invitations and kind != "delete team" else None
+    if kind == "rescore" and answer is not None:
+        Answer.objects.filter(pk=answer.pk, score__isnull=False).update(score=args[1])
+    elif kind == "move" and answer is not None:
+        Answer.objects.filter(pk=answer.pk).update(answered_at=BASE + timedelta(minutes=args[1]))
+    elif kind == "answer again" and answer is not None:
+        _answered(answer.invitation, answer.kind, args[1], BASE + timedelta(minutes=args[2]))
+    elif kind == "redimension" and invitation is not None:
+        changed = {"channel": places[args[1]].get("channel", ""), "product": places[args[1]].get("product", "")}
+        Invitation.objects.filter(pk=invitation.pk).update(**changed)
+        Answer.objects.filter(invitation=invitation).update(**changed)
+    elif kind == "mark answered" and invitation is not None:
+        Invitation.objects.filter(pk=invitation.pk, sent_at__isnull=False).update(status=InvitationStatus.ANSWERED)
+    elif kind == "delete answer" and answer is not None:
+        answer.delete()
+    elif kind == "delete invitation" and invitation is not None:
+        invitation.delete()  # its answers go with it
+    elif kind == "delete team" and places[args[0]].get("team") is not None:
+        team = places[args[0]]["team"]
+        Team.objects.filter(pk=team.pk).delete()  # its answers and invitations keep no team
+        for place in places:
+            if place.get("team") == team:
+                del place["team"]
+
+
+def _expected(
+    start: datetime, end: datetime, dimension: str | None, where: dict[str, str] | None = None
+) -> dict[str, Summary]:
+    """The figures, per value of the dimension (None: all together under ""), of the rows whose
+    dimensions have the keys `where` says, computed in Python from the rows."""
+    where = where or {}
+    column = scores.COLUMNS[dimension] if dimension else "survey_id"
+    columns = {column, *(scores.COLUMNS[name] for name in where)}
+    counts: dict[str, dict[str, int]] = {}
+
+    def key_of(value: object) -> str:
+        return NOT_SET if value is None or value == "" else str(value)
+
+    def own(row: dict[str, Any]) -> dict[str, int] | None:
+        if any(key_of(row[scores.COLUMNS[name]]) != key for name, key in where.items()):
+            return None
+        return counts.setdefault(key_of(row[column]) if dimension else "", dict.fromkeys(scores.FIGURES, 0))
+
+    scored_rows = Answer.objects.filter(answered_at__gte=start, answered_at__lt=end, kind__in=SCORED)
+    for row in scored_rows.exclude(score=None).values(*columns, "kind", "score"):
+        figures, score = own(row), row["score"]
+        if figures is None:
+            continue
+        prefix = {CSAT: "csat", NPS: "nps", CES: "ces"}[row["kind"]]
+        figures[f"{prefix}_answers"] += 1
+        figures["csat_satisfied"] += row["kind"] == CSAT and score >= 4
+        figures["promoters"] += row["kind"] == NPS and score >= 9
+        figures["detractors"] += row["kind"] == NPS and score <= 6
+        figures["ces_total"] += score if row["kind"] == CES else 0
+    statuses = [InvitationStatus.SENT, InvitationStatus.ANSWERED]
+    sent = Invitation.objects.filter(sent_at__gte=start, sent_at__lt=end, status__in=statuses)
+    for row in sent.values(*columns, "status"):
+        figures = own(row)
+        if figures is None:
+            continue
+        figures["sent"] += 1
+        figures["answered"] += row["status"] == InvitationStatus.ANSWERED
+    return {key: _summary_of(figures) for key, figures in counts.items()}
+
+
+NOTHING = dict.fromkeys(scores.FIGURES, 0)
+
+
+def _summary_of(f: dict[str, int]) -> Summary:
+    """The industry's definitions, as the tests above state them."""
+    return Summary(
+        csat=round(100 * f["csat_satisfied"] / f["csat_answers"], 1) if f["csat_answers"] else None,
+        csat_answers=f["csat_answers"],
+        nps=round(100 * (f["promoters"] - f["detractors"]) / f["nps_answers"], 1) if f["nps_answers"] else None,
+        nps_answers=f["nps_answers"],
+        promoters=f["promoters"],
+        passives=f["nps_answers"] - f["promoters"] - f["detractors"],
+        detractors=f["detractors"],
+        ces=round(f["ces_total"] / f["ces_answers"], 2) if f["ces_answers"] else None,
+        ces_answers=f["ces_answers"],
+        sent=f["sent"],
+        answered=f["answered"],
+        response_rate=round(100 * f["answered"] / f["sent"], 1) if f["sent"] else None,
+    )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(invitations=made, steps=changes, first=st.integers(-24 * 60, MINUTES), length=st.integers(0, MINUTES + 2880))
+def test_figures_stay_those_of_the_rows_whatever_the_writes(
+    invitations: list[tuple[Any, ...]], steps: list[tuple[Any, ...]], first: int, length: int
+) -> None:
+    Invitation.objects.all().delete()  # the previous example's rows, and their counts in the rollup
+    surveys = [SurveyFactory.create() for _n in range(2)]
+    for made in surveys:
+        for position, kind in enumerate((CSAT, NPS, CES, YES_NO, COMMENT)):
+            question_of(made, kind, position)
+    places = _places()
+    _make(invitations, surveys, places)
+    for step in steps:
+        _change(step, places)
+    start = BASE + timedelta(minutes=first)
+    end = start + timedelta(minutes=length)
+
+    def narrowed(**keys: str) -> Filters:
+        filters = Filters()
+        for name, key in keys.items():
+            filters = scores.narrowed(filters, name, key)
+        return filters
+
+    assert scores.summary(start=start, end=end) == _expected(start, end, None).get("", _summary_of(NOTHING))
+    names = list(scores.DIMENSIONS)
+    for dimension, other, third in zip(names, names[1:] + names[:1], names[2:] + names[:2], strict=True):
+        expected = _expected(start, end, dimension)
+        rows = scores.breakdown(start=start, end=end, dimension=dimension)
+        assert {row.key: row.summary for row in rows} == expected, dimension
+        for key, summary in expected.items():  # one dimension's value: the rollup's single values
+            assert scores.summary(start=start, end=end, filters=narrowed(**{dimension: key})) == summary
+        for key in list(_expected(start, end, other))[:2]:  # filtered by another: the rollup's pairs
+            where = {other: key}
+            rows = scores.breakdown(start=start, end=end, dimension=dimension, filters=narrowed(**where))
+            assert {row.key: row.summary for row in rows} == _expected(start, end, dimension, where), where
+            for value, summary in list(_expected(start, end, dimension, where).items())[:2]:
+                both = narrowed(**where, **{dimension: value})
+                assert scores.summary(start=start, end=end, filters=both) == summary, (where, dimension, value)
+                for third_key in list(_expected(start, end, third, {**where, dimension: value}))[:1]:
+                    three = {**where, dimension: value, third: third_key}  # three dimensions: the rows
+                    found = scores.summary(start=start, end=end, filters=narrowed(**three))
+                    assert found == _expected(start, end, None, three).get("", _summary_of(NOTHING)), three
+
+
+def _reads(queries: CaptureQueriesContext) -> set[str]:
+    tables = ("surveys_monthfigures", "surveys_answer", "surveys_invitation")
+    return {table for query in queries.captured_queries for table in tables if f'"{table}"' in query["sql"]}
+
+
+def test_whole_months_are_read_from_the_rollup_and_the_days_around_them_from_the_rows(survey: Survey) -> None:
+    scored(survey, CSAT, [5, 1], at=MID)
+    scored(survey, CSAT, [4], at=START - timedelta(days=2))
+
+    with CaptureQueriesContext(connection) as whole_month:
+        month = scores.breakdown(start=START, end=END, dimension="agent")
+    with CaptureQueriesContext(connection) as with_days:
+        around = scores.breakdown(start=START - timedelta(days=5), end=END + timedelta(hours=5), dimension="agent")
+    with CaptureQueriesContext(connection) as within:
+        part = scores.breakdown(start=START + timedelta(days=1), end=END, dimension="agent")
+
+    assert [row.summary.csat_answers for row in month] == [row.summary.csat_answers for row in part] == [2]
+    assert [row.summary.csat_answers for row in around] == [3]
+    assert _reads(whole_month) == {"surveys_monthfigures"}
+    assert _reads(with_days) == {"surveys_monthfigures", "surveys_answer", "surveys_invitation"}
+    reading = [query for query in with_days.captured_queries if '"surveys_' in query["sql"]]
+    assert len(reading) == 1  # rollup and rows in one statement
+    assert _reads(within) == {"surveys_answer", "surveys_invitation"}  # no whole month in it
+
+
+def test_two_dimensions_are_read_from_the_rollups_pairs_and_three_from_the_rows(places: dict[str, Any]) -> None:
+    first = places["first"]
+
+    with CaptureQueriesContext(connection) as two:
+        rows = scores.breakdown(start=START, end=END, dimension="agent", filters=Filters(channel="whatsapp"))
+        by_team = scores.breakdown(start=START, end=END, dimension="team", filters=Filters(agent_id=first["agent"].pk))
+    with CaptureQueriesContext(connection) as three:
+        narrowed = Filters(agent_id=first["agent"].pk, channel="email")
+        (row,) = scores.breakdown(start=START, end=END, dimension="team", filters=narrowed)
+
+    assert [(row.label, row.summary.csat) for row in rows] == [("Bruno", 0.0)]
+    assert [(row.label, row.summary.csat) for row in by_team] == [("Reservations", 100.0)]
+    assert (row.label, row.summary.csat) == ("Reservations", 100.0)
+    assert _reads(two) == {"surveys_monthfigures"}
+    assert _reads(three) == {"surveys_answer", "surveys_invitation"}

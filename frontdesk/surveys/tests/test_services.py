@@ -23,6 +23,7 @@ from frontdesk.surveys.models import (
     InvitationStatus,
     OptOut,
     QuestionKind,
+    Recipient,
     Survey,
     SurveyKind,
     Trigger,
@@ -44,6 +45,7 @@ from frontdesk.surveys.services import (
     relationship_rounds_run,
     reminders_send_due,
     schedule_on_change,
+    survey_delete,
     survey_save,
     surveys_sweep,
 )
@@ -222,6 +224,65 @@ def test_the_programmes_days_are_configurable(mailbox: Any) -> None:
         assert invitation_send(invitation_id=invitation.pk, now=NOW + day * DAY).status == expected
 
 
+def _invited(contact: Contact, at: datetime, occasion: str) -> Invitation:
+    invitation = invitation_schedule(survey=csat_survey(), contact=contact, occasion=occasion, now=at)
+    assert invitation is not None
+    return invitation
+
+
+def test_a_send_after_the_contacts_last_one_decides_from_their_row_without_asking_the_invitations(
+    mailbox: Any,
+) -> None:
+    contact = ContactFactory.create()
+    invitation_send(invitation_id=_invited(contact, NOW, "a").pk, now=NOW)
+    held, sent = _invited(contact, NOW, "b"), _invited(contact, NOW, "c")
+
+    with CaptureQueriesContext(connection) as queries:
+        assert invitation_send(invitation_id=held.pk, now=NOW + 29 * DAY).status == InvitationStatus.THROTTLED
+        assert invitation_send(invitation_id=sent.pk, now=NOW + 30 * DAY).status == InvitationStatus.SENT
+
+    throttle_queries = [sql for sql in _reads(queries, "surveys_invitation") if '"contact_id" =' in sql]
+    assert throttle_queries == []
+    assert Recipient.objects.get(contact=contact).last_sent_at == NOW + 30 * DAY
+
+
+def test_an_event_handled_late_is_checked_against_the_invitations(mailbox: Any) -> None:
+    contact = ContactFactory.create()
+    invitation_send(invitation_id=_invited(contact, NOW, "a").pk, now=NOW + 40 * DAY)
+    late, later = _invited(contact, NOW, "b"), _invited(contact, NOW, "c")
+
+    with CaptureQueriesContext(connection) as queries:
+        assert invitation_send(invitation_id=late.pk, now=NOW + 5 * DAY).status == InvitationStatus.SENT
+    assert invitation_send(invitation_id=later.pk, now=NOW + 20 * DAY).status == InvitationStatus.THROTTLED
+
+    assert [sql for sql in _reads(queries, "surveys_invitation") if '"contact_id" =' in sql] != []
+    assert Recipient.objects.get(contact=contact).last_sent_at == NOW + 40 * DAY  # the last send stays the last
+
+
+def test_the_contacts_row_is_made_from_the_sends_before_it(mailbox: Any) -> None:
+    contact = ContactFactory.create()
+    sent_invitation(csat_survey(), contact, now=NOW)  # sent before the contact had a row (the demo's history)
+    assert not Recipient.objects.filter(contact=contact).exists()
+
+    throttled = invitation_send(invitation_id=_invited(contact, NOW, "b").pk, now=NOW + 10 * DAY)
+
+    assert throttled.status == InvitationStatus.THROTTLED
+    assert "2026-11-02" in throttled.reason
+    assert Recipient.objects.get(contact=contact).last_sent_at == NOW
+
+
+def test_a_send_holds_the_next_back_after_its_survey_is_deleted(mailbox: Any) -> None:
+    """The customer had the e-mail: the contact's row remembers it."""
+    contact = ContactFactory.create()
+    first = _invited(contact, NOW, "a")
+    invitation_send(invitation_id=first.pk, now=NOW)
+    survey_delete(survey=first.survey, actor=UserFactory.create(role=Role.SUPERVISOR))
+
+    assert invitation_send(invitation_id=_invited(contact, NOW, "b").pk, now=NOW + 10 * DAY).status == (
+        InvitationStatus.THROTTLED
+    )
+
+
 def test_an_opted_out_contact_gets_no_survey_and_no_reminder(mailbox: Any) -> None:
     survey = csat_survey()
     contact = ContactFactory.create()
@@ -341,6 +402,26 @@ def test_a_relationship_round_reads_its_contacts_and_their_organisations_in_one_
 
 
 # --- answers and the closed loop ---------------------------------------------------------
+
+
+def test_an_answer_counts_for_the_agent_and_team_who_had_the_ticket_when_it_was_solved(
+    mailbox: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from frontdesk.surveys import scores as figures
+
+    csat_survey(delay_minutes=0)
+    first_team, second_team = TeamFactory.create(), TeamFactory.create()
+    first_agent, second_agent = UserFactory.create(), UserFactory.create()
+    ticket = new_ticket()
+    Ticket.objects.filter(pk=ticket.pk).update(assignee=first_agent, team=first_team)
+    solve(Ticket.objects.get(pk=ticket.pk), django_capture_on_commit_callbacks)
+    Ticket.objects.filter(pk=ticket.pk).update(assignee=second_agent, team=second_team)  # reassigned later
+    invitation = invitation_send(invitation_id=Invitation.objects.get().pk, now=NOW)
+    answers_record(invitation=invitation, answers=scores(invitation, csat=5), now=NOW + DAY)
+
+    for dimension, expected in (("agent", first_agent.pk), ("team", first_team.pk)):
+        rows = figures.breakdown(start=NOW - DAY, end=NOW + 2 * DAY, dimension=dimension)
+        assert [(row.key, row.summary.csat_answers, row.summary.sent) for row in rows] == [(str(expected), 1, 1)]
 
 
 def test_a_dissatisfied_answer_opens_a_follow_up_for_the_tickets_team_lead_due_in_two_days() -> None:

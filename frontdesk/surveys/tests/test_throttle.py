@@ -25,7 +25,7 @@ from frontdesk.accounts.models import Contact
 from frontdesk.accounts.tests.factories import ContactFactory
 from frontdesk.mail.models import OutboundEmail
 from frontdesk.mail.tests.factories import MailboxFactory
-from frontdesk.surveys.models import Invitation, InvitationStatus, Programme, Survey
+from frontdesk.surveys.models import Invitation, InvitationStatus, Programme, Recipient, Survey
 from frontdesk.surveys.services import invitation_schedule, invitation_send
 from frontdesk.surveys.tests.factories import csat_survey
 from frontdesk.tickets.tests.factories import NOW
@@ -43,6 +43,7 @@ events = st.lists(
 
 def _setting_up(days: int) -> tuple[list[Contact], list[Survey]]:
     Invitation.objects.all().delete()
+    Recipient.objects.all().delete()  # the throttle's rows remember sends whose invitations are gone
     OutboundEmail.objects.all().delete()
     Programme.objects.update_or_create(pk=1, defaults={"throttle_days": days})
     if not Survey.objects.exists():

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from pytest_django import DjangoAssertNumQueries
 
 from frontdesk.accounts.models import Role, User
@@ -11,13 +12,14 @@ from frontdesk.tickets.selectors import (
     TicketFilters,
     access_ticket,
     count_capped,
+    message_attachments,
     requester_other_tickets,
     ticket_list,
     ticket_page,
     view_counts,
 )
-from frontdesk.tickets.services import ticket_add_customer_message, ticket_create
-from frontdesk.tickets.tests.factories import TicketFactory
+from frontdesk.tickets.services import ticket_add_customer_message, ticket_add_note, ticket_create
+from frontdesk.tickets.tests.factories import TicketFactory, new_ticket
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -66,6 +68,48 @@ def test_ticket_page_reads_run_one_query_each(django_assert_num_queries: DjangoA
     with django_assert_num_queries(2):
         access_ticket(agent, ticket.pk)
         requester_other_tickets(user=agent, ticket=ticket)
+
+
+def test_a_ticket_read_with_its_tags_has_their_names_in_alphabetical_order(
+    django_assert_num_queries: DjangoAssertNumQueries,
+) -> None:
+    agent = UserFactory.create()
+    team = TeamFactory.create(members=[agent])
+    tagged = new_ticket(team=team, tags=["wifi", "vip", "check-in"])
+    untagged = new_ticket(team=team)
+
+    with django_assert_num_queries(2):
+        read = [access_ticket(agent, ticket.pk, with_tags=True) for ticket in (tagged, untagged)]
+
+    names = [ticket.tag_names for ticket in read]  # type: ignore[attr-defined]  # set by with_tags
+    assert names == [["check-in", "vip", "wifi"], []]
+    assert names[0] == [tag.name for tag in tagged.tags.order_by("name")]
+
+
+def test_message_attachments_are_grouped_by_message_in_one_query(
+    django_assert_num_queries: DjangoAssertNumQueries,
+) -> None:
+    agent = UserFactory.create()
+    ticket = new_ticket(team=TeamFactory.create(members=[agent]))
+    files = [SimpleUploadedFile(f"photo{n}.png", b"\x89PNG\r\n\x1a\n....", content_type="image/png") for n in range(3)]
+    with_two = ticket_add_note(ticket=ticket, author=agent, body_text="two", attachments=files[:2], now=NOW)
+    with_one = ticket_add_note(ticket=ticket, author=agent, body_text="one", attachments=files[2:], now=NOW)
+    messages = list(ticket.messages.order_by("pk"))
+
+    with django_assert_num_queries(1):
+        attachments = message_attachments(user=agent, messages=messages)
+
+    assert {pk: [a.filename for a in found] for pk, found in attachments.items()} == {
+        with_two.pk: ["photo0.png", "photo1.png"],
+        with_one.pk: ["photo2.png"],
+    }
+
+
+def test_no_messages_have_no_attachments_to_read(django_assert_num_queries: DjangoAssertNumQueries) -> None:
+    agent = UserFactory.create()
+
+    with django_assert_num_queries(0):
+        assert message_attachments(user=agent, messages=[]) == {}
 
 
 def test_supervisor_sees_every_ticket() -> None:

@@ -264,12 +264,27 @@ def test_ticket_page_queries_do_not_grow_with_messages(
     for _ in range(5):
         new_ticket(team=team, requester=ticket.requester)
 
-    # session, user (with the unread notifications), ticket, tags, teams, agents, SLA clocks,
-    # messages, attachments, e-mails in and out, history, other tickets
-    with django_assert_max_num_queries(13):
+    # session, user (with the unread notifications), ticket (with its tags), teams, agents, SLA
+    # clocks, messages (with their e-mails in and out), attachments, history, other tickets
+    with django_assert_max_num_queries(10):
         response = agent_client.get(f"/tickets/{ticket.pk}/")
 
     assert len(response.context["messages_list"]) == 11
+
+
+def test_a_closed_ticket_page_reads_no_form_choices(
+    agent_client: Client, team: Team, django_assert_max_num_queries: DjangoAssertNumQueries
+) -> None:
+    ticket = new_ticket(team=team, tags=["vip"])
+    Ticket.objects.filter(pk=ticket.pk).update(status=Status.CLOSED)
+
+    # as above without the teams and agents: a closed ticket shows no forms, only its properties
+    with django_assert_max_num_queries(8):
+        content = agent_client.get(f"/tickets/{ticket.pk}/").content.decode()
+
+    assert '<dl class="properties-list">' in content
+    assert "<dd>vip</dd>" in content
+    assert 'id="reply-form"' not in content
 
 
 def test_reply_with_status_sends_and_marks_pending(agent_client: Client, agent: User, team: Team) -> None:
