@@ -7,6 +7,7 @@ measured are printed as "not measured: <why>", never guessed.
 """
 
 import argparse
+import http.client
 import json
 import os
 import random
@@ -18,10 +19,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from bench import DATASET_VERSION, INCOMPLETE
-from bench.measure import Figure, NotMeasured, Server, copy_log_tail, create_rate, latency, percentiles
+from bench.measure import (
+    Figure,
+    HttpClient,
+    NotMeasured,
+    Response,
+    Server,
+    copy_log_tail,
+    create_rate,
+    latency,
+    percentiles,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -180,8 +189,8 @@ def measure_reads(server: Server, prepared: dict[str, Any], args: argparse.Names
     words = [word for word, _ in prepared["dataset"]["search_words"]]
     common = prepared["dataset"]["common_word"][0]
     cookie_name, cookie = prepared["session_cookie"]
-    session = httpx.Client(base_url=url, cookies={cookie_name: cookie}, timeout=REQUEST_TIMEOUT)
-    api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {prepared['token']}"}, timeout=REQUEST_TIMEOUT)
+    session = HttpClient(url, headers={"Cookie": f"{cookie_name}={cookie}"}, timeout=REQUEST_TIMEOUT)
+    api = HttpClient(url, headers={"Authorization": f"Bearer {prepared['token']}"}, timeout=REQUEST_TIMEOUT)
     shares = ", ".join(f"{word} ({count:,})" for word, count in prepared["dataset"]["search_words"])
     cases = [
         ("healthz", "baseline: /healthz (SELECT 1)", api, lambda n: "/healthz", None),
@@ -201,11 +210,11 @@ def measure_reads(server: Server, prepared: dict[str, Any], args: argparse.Names
                 timings, figure.note = latency(client, paths, requests=args.requests, check=check)
                 figure.p50, figure.p95 = percentiles(timings)
                 figure.samples = len(timings)
-            except httpx.TimeoutException:
+            except TimeoutError:
                 figure.not_measured = f"a request took longer than {REQUEST_TIMEOUT:.0f} s"
                 server.stop()  # it would go on working on the abandoned request and slow the next figures
                 server.start()
-            except (NotMeasured, httpx.HTTPError) as exc:
+            except (NotMeasured, OSError, http.client.HTTPException) as exc:
                 figure.not_measured = str(exc) or type(exc).__name__
             if key == "search_page":
                 figure.note = f"words in the number of tickets shown: {shares}; " + figure.note
@@ -216,11 +225,11 @@ def measure_reads(server: Server, prepared: dict[str, Any], args: argparse.Names
     return figures
 
 
-def _rows(response: httpx.Response) -> str:
+def _rows(response: Response) -> str:
     return f"first response has {response.text.count('/tickets/')} links to tickets"
 
 
-def _items(response: httpx.Response) -> str:
+def _items(response: Response) -> str:
     items = response.json().get("items", [])
     return f"first response has {len(items)} items"
 
@@ -241,10 +250,8 @@ def measure_creates(url: str, prepared: dict[str, Any], args: argparse.Namespace
             "tags": ["bench"],
         }
 
-    def client() -> httpx.Client:
-        return httpx.Client(
-            base_url=url, headers={"Authorization": f"Bearer {prepared['token']}"}, timeout=REQUEST_TIMEOUT
-        )
+    def client() -> HttpClient:
+        return HttpClient(url, headers={"Authorization": f"Bearer {prepared['token']}"}, timeout=REQUEST_TIMEOUT)
 
     figures = []
     for clients in (1, 8):
@@ -252,7 +259,7 @@ def measure_creates(url: str, prepared: dict[str, Any], args: argparse.Namespace
         try:
             figure.value = create_rate(client, payload, total=args.creates, clients=clients)
             figure.samples = args.creates // clients * clients
-        except (NotMeasured, httpx.HTTPError) as exc:
+        except (NotMeasured, OSError, http.client.HTTPException) as exc:
             figure.not_measured = str(exc) or type(exc).__name__
         print(f"  {figure.label}: {_shown(figure)}", flush=True)
         figures.append(figure)

@@ -1,7 +1,9 @@
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from frontdesk.accounts.models import Contact, ContactIdentity, Organisation, Role, Team, User
-from frontdesk.core.errors import NotFound, PermissionDenied
+from frontdesk.core.errors import NotFound, PermissionDenied, ValidationError
+from frontdesk.core.queries import Prepared
 
 STAFF_ROLES = {Role.ADMIN, Role.SUPERVISOR, Role.AGENT, Role.LIGHT_AGENT}
 
@@ -9,9 +11,17 @@ STAFF_ROLES = {Role.ADMIN, Role.SUPERVISOR, Role.AGENT, Role.LIGHT_AGENT}
 def identity_for(*, kind: str, value: str) -> ContactIdentity | None:
     """Who an address (normalised: services.normalise_identity) belongs to, with the contact and
     their organisation. Not scoped to a user: for channels and services acting as the system."""
-    # (kind, value) is unique: sliced, not first(), so that the statement has no ORDER BY to build.
-    found = ContactIdentity.objects.select_related("contact__organisation").filter(kind=kind, value=value)[:1]
-    return next(iter(found), None)
+    identity: ContactIdentity | None = _IDENTITY.first(kind, value)
+    return identity
+
+
+# Each new ticket and each inbound message looks one up: built once per thread (core.queries).
+# (kind, value) is unique.
+_IDENTITY = Prepared(
+    lambda kind, value: ContactIdentity.objects.select_related("contact__organisation").filter(kind=kind, value=value),
+    "kind",
+    "value",
+)
 
 
 def require_agent(user: object) -> User:
@@ -37,6 +47,21 @@ def agent_list(*, user: User) -> QuerySet[User]:
 def team_list(*, user: User) -> QuerySet[Team]:
     require_agent(user)
     return Team.objects.order_by("name")
+
+
+def chosen_team(*, user: User, team_id: int | None, field: str = "team") -> Team | None:
+    """The team an agent chose by id (None when none is chosen); a ValidationError naming `field`
+    when there is no such team."""
+    require_agent(user)
+    if team_id is None:
+        return None
+    team: Team | None = _TEAM.first(team_id)
+    if team is None:
+        raise ValidationError(_("There is no team with id %(id)s.") % {"id": team_id}, field=field)
+    return team
+
+
+_TEAM = Prepared(lambda pk: Team.objects.filter(pk=pk), -1)  # each new ticket names one (core.queries)
 
 
 def organisation_list(*, user: User, query: str = "") -> QuerySet[Organisation]:

@@ -20,6 +20,7 @@ from frontdesk.accounts.models import (
 from frontdesk.accounts.selectors import identity_for
 from frontdesk.core.errors import Conflict, ValidationError
 from frontdesk.core.events import publish
+from frontdesk.core.queries import Prepared
 from frontdesk.core.services import UNSET, Unset, require_role
 
 
@@ -249,9 +250,12 @@ def api_token_create(*, user: User, name: str = "", now: datetime) -> tuple[ApiT
     return token, plain
 
 
+# Every API request runs it: built once per thread (core.queries). The digest is unique.
+_TOKEN_BY_DIGEST = Prepared(lambda digest: ApiToken.objects.select_related("user").filter(digest=digest), "digest")
+
+
 def api_token_authenticate(*, plain: str, now: datetime) -> User | None:
-    # The digest is unique: sliced, not first(), so that the statement has no ORDER BY to build.
-    token = next(iter(ApiToken.objects.select_related("user").filter(digest=_digest(plain))[:1]), None)
+    token: ApiToken | None = _TOKEN_BY_DIGEST.first(_digest(plain))
     if token is None or not token.user.is_active:
         return None
     # Record use at most once a minute, so a busy client does not write on every request.

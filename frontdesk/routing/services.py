@@ -21,6 +21,7 @@ from django.utils import timezone
 from frontdesk.accounts.models import EDITOR_ROLES, MANAGER_ROLES, Team, User
 from frontdesk.core.errors import Conflict, PermissionDenied, ValidationError
 from frontdesk.core.events import publish
+from frontdesk.core.queries import Prepared
 from frontdesk.core.services import UNSET, Unset, require_role
 from frontdesk.routing.events import AgentStateChanged
 from frontdesk.routing.models import AgentState, Assignment, IntervalKind, RoutingProfile, Rule, Skill, WorkInterval
@@ -371,11 +372,15 @@ def _unanswered(agent_ids: Iterable[int]) -> dict[int, int]:
 
 def _anyone_has_room() -> bool:
     """Whether an agent taking tickets is under their capacity (read without the lock: a hint)."""
-    capacities: dict[int, int] = dict(RoutingProfile.objects.filter(TAKING).values_list("agent_id", "capacity"))
+    capacities: dict[int, int] = dict(_TAKING_CAPACITIES.all())
     if not capacities or 0 in capacities.values():
         return bool(capacities)
     unanswered = _unanswered(capacities)
     return any(unanswered.get(pk, 0) < capacity for pk, capacity in capacities.items())
+
+
+# Every new ticket asks (core.queries).
+_TAKING_CAPACITIES = Prepared(lambda: RoutingProfile.objects.filter(TAKING).values_list("agent_id", "capacity"))
 
 
 def routing_assign_waiting(*, now: datetime, chunk: int = QUEUE_CHUNK) -> int:

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from ninja import File, Query, Router, UploadedFile
 from ninja.responses import Status as WithStatus
 
-from frontdesk.accounts.models import Organisation, Team, User
-from frontdesk.accounts.selectors import access_organisation, team_list
+from frontdesk.accounts.models import Organisation, User
+from frontdesk.accounts.selectors import access_organisation, chosen_team
 from frontdesk.api.auth import request_agent
 from frontdesk.api.schemas import ERRORS
 from frontdesk.core.errors import NotFound, ValidationError
@@ -82,15 +82,6 @@ def _organisation(user: User, organisation_id: int) -> Organisation:
         raise ValidationError(
             _("There is no organisation with id %(id)s.") % {"id": organisation_id}, field="organisation"
         ) from None
-
-
-def _team(user: User, team_id: int | None, field: str) -> Team | None:
-    if team_id is None:
-        return None
-    team = team_list(user=user).filter(pk=team_id).first()
-    if team is None:
-        raise ValidationError(_("There is no team with id %(id)s.") % {"id": team_id}, field=field)
-    return team
 
 
 # --- calendars and holidays ------------------------------------------------------------
@@ -194,7 +185,7 @@ def _save_policy(request: HttpRequest, payload: PolicyIn, policy: Policy | None)
         policy=policy,
         calendar=_calendar(user, payload.calendar),
         targets=[TargetInput(**target.model_dump(mode="json")) for target in payload.targets],
-        breach_team=_team(user, payload.breach_team, "breach_team"),
+        breach_team=chosen_team(user=user, team_id=payload.breach_team, field="breach_team"),
         **fields,
         actor=user,
         now=timezone.now(),

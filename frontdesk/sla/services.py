@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from frontdesk.accounts.models import Organisation, Role, Team, User
 from frontdesk.core.errors import Conflict, ValidationError
+from frontdesk.core.queries import Prepared
 from frontdesk.core.services import require_role
 from frontdesk.notifications.services import notify, staff_email_queue, webhooks_queue
 from frontdesk.sla import deadlines
@@ -436,8 +437,11 @@ def _refresh(ticket_id: int) -> None:
 def refresh_on_create(event: TicketCreated) -> None:
     # A new ticket has no clock yet, so without an active policy there is nothing to start: one
     # cheap read. (A policy deactivated later refreshes every ticket: `refresh_all_soon`.)
-    if Policy.objects.filter(is_active=True).exists():
+    if _ANY_ACTIVE_POLICY.all():
         _refresh(event.ticket_id)
+
+
+_ANY_ACTIVE_POLICY = Prepared(lambda: Policy.objects.filter(is_active=True).values_list("pk")[:1])  # core.queries
 
 
 def refresh_on_message(event: MessageAdded) -> None:

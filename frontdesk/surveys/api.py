@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja.responses import Status as WithStatus
 
-from frontdesk.accounts.models import Contact, Organisation, Team, User
-from frontdesk.accounts.selectors import access_contact, agent_list, organisation_list, team_list
+from frontdesk.accounts.models import Contact, Organisation, User
+from frontdesk.accounts.selectors import access_contact, agent_list, chosen_team, organisation_list
 from frontdesk.api.auth import request_agent
 from frontdesk.api.pagination import Page, paginate
 from frontdesk.api.schemas import ERRORS
@@ -101,15 +101,6 @@ def _organisations(user: User, organisation_ids: list[int]) -> list[Organisation
     return found
 
 
-def _team(user: User, team_id: int | None, field: str) -> Team | None:
-    if team_id is None:
-        return None
-    team = team_list(user=user).filter(pk=team_id).first()
-    if team is None:
-        raise ValidationError(_("There is no team with id %(id)s.") % {"id": team_id}, field=field)
-    return team
-
-
 def _agent(user: User, agent_id: int | None, field: str) -> User | None:
     if agent_id is None:
         return None
@@ -172,7 +163,7 @@ def _save_survey(request: HttpRequest, payload: SurveyIn, survey: Survey | None)
         **fields,
         trigger=payload.trigger or "",
         organisations=_organisations(user, payload.organisations),
-        followup_team=_team(user, payload.followup_team, "followup_team"),
+        followup_team=chosen_team(user=user, team_id=payload.followup_team, field="followup_team"),
         questions=questions,
         actor=user,
         now=timezone.now(),

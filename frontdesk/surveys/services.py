@@ -354,7 +354,8 @@ def schedule_on_change(event: TicketChanged) -> None:
 
 def schedule_on_create(event: TicketCreated) -> None:
     """Handler: a logged call (a phone ticket) schedules the "call logged" surveys."""
-    _schedule_for_ticket(event.ticket_id, "created")
+    if event.channel in ("", Channel.PHONE):  # no other channel's creation triggers a survey
+        _schedule_for_ticket(event.ticket_id, "created")
 
 
 def _schedule_for_ticket(ticket_id: int, event: str) -> None:

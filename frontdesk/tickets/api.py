@@ -13,8 +13,8 @@ from django.utils import timezone
 from ninja import File, Query, Router, UploadedFile
 from ninja.responses import Status as WithStatus
 
-from frontdesk.accounts.models import Contact, IdentityKind, Team, User
-from frontdesk.accounts.selectors import access_contact, agent_list, identity_for, team_list
+from frontdesk.accounts.models import Contact, IdentityKind, User
+from frontdesk.accounts.selectors import access_contact, agent_list, chosen_team, identity_for
 from frontdesk.accounts.services import contact_get_or_create, normalise_identity
 from frontdesk.api.auth import request_agent
 from frontdesk.api.params import FormOrJson, json_alternative
@@ -61,16 +61,6 @@ from frontdesk.tickets.services import (
 router = Router(tags=["tickets"])
 
 
-def _team(user: User, team_id: int | None, field: str = "team") -> Team | None:
-    if team_id is None:
-        return None
-    # One row by its key: no ORDER BY to build.
-    team = next(iter(team_list(user=user).filter(pk=team_id).order_by()[:1]), None)
-    if team is None:
-        raise ValidationError(f"There is no team with id {team_id}.", field=field)
-    return team
-
-
 def _assignee(user: User, agent_id: int | None) -> User | None:
     if agent_id is None:
         return None
@@ -109,7 +99,7 @@ def list_tickets(request: HttpRequest, query: Query[TicketQuery]) -> Page:
 def create_ticket(request: HttpRequest, payload: TicketIn) -> WithStatus[Ticket]:
     user = request_agent(request)
     requester = _requester(user, payload)
-    team = _team(user, payload.team)
+    team = chosen_team(user=user, team_id=payload.team)
     assignee = _assignee(user, payload.assignee)
 
     # Reads come first; a transaction only when a new contact must go with the ticket, so that
@@ -157,7 +147,7 @@ def update_ticket(request: HttpRequest, ticket_id: int, payload: TicketPatch) ->
     ticket = access_ticket(user, ticket_id)
     changes: dict[str, Any] = payload.model_dump(mode="json", exclude_unset=True)
     if "team" in changes:
-        changes["team"] = _team(user, changes["team"])
+        changes["team"] = chosen_team(user=user, team_id=changes["team"])
     if "assignee" in changes:
         changes["assignee"] = _assignee(user, changes["assignee"])
     for field in ("type", "booking_stage", "booking_channel", "outcome"):
@@ -196,7 +186,7 @@ def resolve_escalation(request: HttpRequest, ticket_id: int, payload: ResolveEsc
 def escalate_to_team(request: HttpRequest, ticket_id: int, payload: EscalateToTeamIn) -> Ticket:
     user = request_agent(request)
     ticket = access_ticket(user, ticket_id)
-    team = _team(user, payload.team)
+    team = chosen_team(user=user, team_id=payload.team)
     assert team is not None  # the schema requires a team id
     return ticket_escalate_to_team(ticket=ticket, actor=user, team=team, reason=payload.reason, now=timezone.now())
 

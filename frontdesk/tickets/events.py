@@ -7,6 +7,7 @@ from dataclasses import dataclass
 class TicketCreated:
     ticket_id: int
     actor_id: int | None
+    channel: str = ""  # "" in events queued before the field existed: handlers read the ticket
 
 
 @dataclass(frozen=True)

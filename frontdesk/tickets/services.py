@@ -20,6 +20,7 @@ from frontdesk.accounts.events import ContactMerged
 from frontdesk.accounts.models import EDITOR_ROLES, MANAGER_ROLES, Contact, Team, User
 from frontdesk.core.errors import Conflict, ValidationError
 from frontdesk.core.events import publish
+from frontdesk.core.queries import Prepared
 from frontdesk.core.services import UNSET, Unset, require_role
 from frontdesk.tickets.events import MessageAdded, TicketChanged, TicketCreated
 from frontdesk.tickets.models import (
@@ -264,7 +265,19 @@ def _tags(names: list[str]) -> list[Tag]:
 
 
 def _named_tags(names: list[str]) -> list[Tag]:
-    return list(Tag.objects.filter(name__in=names).order_by())  # unordered: callers key them by name
+    """Unordered: callers key them by name."""
+    if not names:
+        return []
+    if len(names) > len(_TAGS_NAMED):
+        return list(Tag.objects.filter(name__in=names).order_by())
+    return _TAGS_NAMED[len(names) - 1].all(*names)
+
+
+# New tickets name a few tags: the reads of up to 8 names are built once per thread (core.queries).
+_TAGS_NAMED = [
+    Prepared(lambda *names: Tag.objects.filter(name__in=names).order_by(), *(f"\0tag{n}" for n in range(count)))
+    for count in range(1, 9)
+]
 
 
 def _publish_changed(
@@ -379,7 +392,7 @@ def ticket_create(
         message.save(force_insert=True)
         _store_attachments(message, attachments)
         event.save(force_insert=True)
-        publish(TicketCreated(ticket_id=ticket.pk, actor_id=actor.pk if actor else None))
+        publish(TicketCreated(ticket_id=ticket.pk, actor_id=actor.pk if actor else None, channel=channel))
     _remember_tags(ticket, known_tags)
     return ticket
 
