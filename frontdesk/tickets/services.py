@@ -20,7 +20,7 @@ from frontdesk.accounts.events import ContactMerged
 from frontdesk.accounts.models import EDITOR_ROLES, MANAGER_ROLES, Contact, Team, User
 from frontdesk.core.errors import Conflict, ValidationError
 from frontdesk.core.events import publish
-from frontdesk.core.queries import Prepared
+from frontdesk.core.queries import Inserts, Prepared
 from frontdesk.core.services import UNSET, Unset, require_role
 from frontdesk.tickets.events import MessageAdded, TicketChanged, TicketCreated
 from frontdesk.tickets.models import (
@@ -369,7 +369,8 @@ def ticket_create(
     else:
         ticket.organisation_id = requester.organisation_id
 
-    # The rows that go with the ticket are built before the transaction too; they get its id on save.
+    # The rows that go with the ticket, and their INSERTs, are built before the transaction too
+    # (core.queries.Inserts); they get the ticket's id when written.
     message = Message(
         ticket=ticket,
         kind=MessageKind.REPLY,
@@ -380,18 +381,23 @@ def ticket_create(
         stripped_text=stripped_text,
         created_at=now,
     )
-    event = _event(ticket, actor, EventKind.CREATED, now, new=ticket.subject)
+    through = Ticket.tags.through
+    new_tags = len(known_tags) < len(tag_names)
+    rows = Inserts()
+    for row in [
+        ticket,
+        *([] if new_tags else [through(ticket=ticket, tag=tag) for tag in known_tags]),
+        message,
+        _event(ticket, actor, EventKind.CREATED, now, new=ticket.subject),
+    ]:
+        rows.add(row)
 
     with transaction.atomic():
-        ticket.save(force_insert=True)
-        if tag_names:
-            if len(known_tags) < len(tag_names):
-                known_tags = _tags(tag_names)  # creates the new ones
-            through = Ticket.tags.through
+        rows.write()
+        if new_tags:
+            known_tags = _tags(tag_names)  # creates the new ones
             through.objects.bulk_create([through(ticket=ticket, tag=tag) for tag in known_tags])
-        message.save(force_insert=True)
         _store_attachments(message, attachments)
-        event.save(force_insert=True)
         publish(TicketCreated(ticket_id=ticket.pk, actor_id=actor.pk if actor else None, channel=channel))
     _remember_tags(ticket, known_tags)
     return ticket

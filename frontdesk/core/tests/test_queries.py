@@ -1,9 +1,12 @@
+from datetime import UTC, datetime
+
 import pytest
+from django.db import transaction
 
 from frontdesk.accounts.models import ContactIdentity
 from frontdesk.accounts.tests.factories import ContactFactory, OrganisationFactory
-from frontdesk.core.queries import Prepared
-from frontdesk.tickets.models import Tag
+from frontdesk.core.queries import Inserts, Prepared
+from frontdesk.tickets.models import Tag, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -46,3 +49,42 @@ def test_a_placeholder_that_does_not_reach_the_sql_as_one_parameter_is_refused()
 
     with pytest.raises(ValueError, match="placeholder 'x'"):
         prepared.all("vip")
+
+
+NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
+
+
+def _unsaved_ticket() -> Ticket:
+    return Ticket(
+        subject="Late check-in",
+        requester=ContactFactory(),
+        channel="email",
+        created_at=NOW,
+        updated_at=NOW,
+        last_activity_at=NOW,
+    )
+
+
+def test_inserts_run_when_written_and_each_row_gets_the_id_of_the_row_it_names():
+    ticket = _unsaved_ticket()
+    event = TicketEvent(ticket=ticket, kind="created", new_value="Late check-in", created_at=NOW)
+    rows = Inserts()
+    rows.add(ticket)
+    rows.add(event)
+    assert not Ticket.objects.exists()  # compiled, not run
+
+    with transaction.atomic():
+        rows.write()
+
+    assert Ticket.objects.get().subject == "Late check-in"
+    assert TicketEvent.objects.get().ticket_id == ticket.pk == event.ticket_id
+    assert event.ticket is ticket  # still the same object, as after save()
+    assert not ticket._state.adding
+    assert not event._state.adding
+
+
+def test_a_row_that_names_an_unsaved_row_not_added_before_it_is_refused():
+    ticket = _unsaved_ticket()
+
+    with pytest.raises(ValueError, match="ticket names a row that is not added before it"):
+        Inserts().add(TicketEvent(ticket=ticket, kind="created", created_at=NOW))
