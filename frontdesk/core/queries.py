@@ -22,12 +22,12 @@ writer waits.
 """
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import ForeignKey, Model, QuerySet
+from django.db.models import Field, ForeignKey, Model, QuerySet
 from django.db.models.query import ModelIterable, get_related_populators
 from django.db.models.sql import InsertQuery
 from django.db.models.sql.compiler import SQLCompiler
@@ -37,11 +37,30 @@ M = TypeVar("M", bound=Model)
 
 @dataclass(frozen=True)
 class _Compiled:
-    compiler: SQLCompiler
+    connection: Any
     sql: str
     params: tuple[Any, ...]
     slots: tuple[tuple[int, int], ...]  # (position in params, position in the call's values)
-    makes_models: bool
+    compiler: SQLCompiler
+    converters: dict[int, Any]  # the columns' converters (SQLCompiler.get_converters)
+    models: "_Models | None"  # how rows become instances; None for values()/values_list()
+
+
+@dataclass(frozen=True)
+class _Models:
+    """What ModelIterable works out before its first row, worked out once."""
+
+    model: type[Model]
+    init_list: list[str]
+    start: int
+    end: int
+    populators: list[Any]
+
+    def make(self, db: str, row: Any) -> Model:
+        instance = self.model.from_db(db, self.init_list, row[self.start : self.end])
+        for populator in self.populators:
+            populator.populate(row, instance)  # the select_related objects
+        return instance
 
 
 class Prepared(Generic[M]):
@@ -53,10 +72,10 @@ class Prepared(Generic[M]):
         self._local = threading.local()
 
     def all(self, *values: object) -> list[Any]:
-        """The rows: model instances, or what values()/values_list() would give."""
+        """The rows: model instances, or the tuples values_list() would give."""
         connection = connections[DEFAULT_DB_ALIAS]
         compiled: _Compiled | None = getattr(self._local, "compiled", None)
-        if compiled is None or compiled.compiler.connection is not connection:
+        if compiled is None or compiled.connection is not connection:
             compiled = self._local.compiled = self._compile()
         if len(values) != len(self._placeholders):
             raise TypeError(f"{len(self._placeholders)} values expected, {len(values)} given")
@@ -65,10 +84,12 @@ class Prepared(Generic[M]):
             params[position] = values[index]
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
-            rows = cursor.fetchall()
-        if compiled.makes_models:
-            return list(_models(compiled.compiler, rows))
-        return [tuple(row) for row in compiled.compiler.results_iter([rows])]
+            rows: Iterable[Any] = cursor.fetchall()
+        if compiled.converters:
+            rows = compiled.compiler.apply_converters(rows, compiled.converters)
+        if compiled.models is not None:
+            return [compiled.models.make(connection.alias, row) for row in rows]
+        return [tuple(row) for row in rows]
 
     def first(self, *values: object) -> Any | None:
         rows = self.all(*values)
@@ -88,84 +109,98 @@ class Prepared(Generic[M]):
             if len(found) != 1:
                 raise ValueError(f"placeholder {placeholder!r} is not one parameter of {sql}")
             slots.append((found[0], index))
-        if queryset.query.annotation_select:
+        if queryset.query.annotation_select or compiler.has_extra_select:
             raise ValueError("annotations are not supported")
-        return _Compiled(compiler, sql, tuple(params), tuple(slots), queryset._iterable_class is ModelIterable)
+        converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
+        models = None
+        if queryset._iterable_class is ModelIterable:
+            klass_info, select = compiler.klass_info, compiler.select
+            assert klass_info is not None
+            start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+            init_list = [column[0].target.attname for column in select[start:end]]
+            populators = get_related_populators(klass_info, select, queryset.db)  # type: ignore[call-arg]  # stubs of a later Django
+            models = _Models(klass_info["model"], init_list, start, end, populators)
+        return _Compiled(compiler.connection, sql, tuple(params), tuple(slots), compiler, converters, models)
 
 
-def _models(compiler: SQLCompiler, rows: list[Any]) -> Iterator[Model]:
-    """Instances as ModelIterable makes them from these rows (with their select_related objects)."""
-    db = compiler.using
-    klass_info, select = compiler.klass_info, compiler.select
-    assert klass_info is not None
-    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-    init_list = [column[0].target.attname for column in select[start:end]]
-    populators = get_related_populators(klass_info, select, db)
-    for row in compiler.results_iter([rows]):
-        instance = klass_info["model"].from_db(db, init_list, row[start:end])
-        for populator in populators:
-            populator.populate(row, instance)
-        yield instance
+@dataclass(frozen=True)
+class _InsertSQL:
+    sql: str
+    fields: list[Field[Any, Any]]  # one parameter each, in this order
+    returning_params: Any
+
+
+_insert_sql: dict[tuple[type[Model], str], _InsertSQL] = {}
+
+
+def _insert_statement(model: type[Model], connection: Any) -> _InsertSQL:
+    """The model's INSERT (every field but the automatic key, which it returns), built once per
+    model and database vendor."""
+    statement = _insert_sql.get((model, connection.vendor))
+    if statement is None:
+        meta = model._meta
+        if meta.db_returning_fields != [meta.pk]:
+            raise ValueError(f"{meta.label}: only the automatic primary key can be read back")
+        fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
+        if any(hasattr(field, "get_placeholder") for field in fields):
+            raise ValueError(f"{meta.label}: a field needs its own placeholder")
+        query = InsertQuery(model)
+        query.insert_values(fields, [model()])
+        compiler = query.get_compiler(connection=connection)
+        compiler.returning_fields = [meta.pk]
+        [(sql, _)] = compiler.as_sql()
+        statement = _insert_sql[(model, connection.vendor)] = _InsertSQL(sql, fields, compiler.returning_params)
+    return statement
 
 
 @dataclass(frozen=True)
 class _Insert:
     instance: Model
-    sql: str
-    params: tuple[Any, ...]
-    returning_params: Any
-    parents: tuple[tuple[int, ForeignKey, Model], ...]  # (position in params, the key, the row it names)
+    statement: _InsertSQL
+    params: list[Any]
+    parents: list[tuple[int, Field[Any, Any], Model]]  # (position in params, the key, the row it names)
 
 
 class Inserts:
-    """`add()` each new row (compiled at once), then `write()` them all inside the transaction.
+    """`add()` each new row (its parameters are worked out at once), then `write()` them all
+    inside the transaction.
 
     A row whose foreign key holds an unsaved instance added before it (`message.ticket = ticket`)
-    gets that row's id when written, as `save()` would give it. No signals are sent (Frontdesk
-    has none for models); `save()` and `Model.objects.create()` stay the way for everything else.
+    gets that row's id when written, as `save()` would give it. Values must be plain values, not
+    expressions. No signals are sent (Frontdesk has none for models); `save()` and
+    `Model.objects.create()` stay the way for everything else.
     """
 
     def __init__(self) -> None:
         self._rows: list[_Insert] = []
 
     def add(self, instance: Model) -> None:
-        meta = instance._meta
-        if meta.db_returning_fields != [meta.pk]:
-            raise ValueError(f"{meta.label}: only the automatic primary key can be read back")
-        parents = []
-        for field in meta.concrete_fields:
-            parent = field.get_cached_value(instance, None) if field.is_relation else None
+        connection = connections[DEFAULT_DB_ALIAS]
+        statement = _insert_statement(type(instance), connection)
+        params, parents = [], []
+        for position, field in enumerate(statement.fields):
+            parent = field.get_cached_value(instance, None) if isinstance(field, ForeignKey) else None
             if parent is not None and parent.pk is None:
                 if not any(row.instance is parent for row in self._rows):
-                    raise ValueError(f"{meta.label}.{field.name} names a row that is not added before it")
-                parents.append((field, parent))
-        fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
-        # A unique marker in each parent's key, found again among the compiled parameters.
-        markers = {field.attname: -(10**15) - n for n, (field, _) in enumerate(parents)}
-        instance.__dict__.update(markers)  # past the descriptor, which would drop the cached parent
-        try:
-            query = InsertQuery(type(instance))
-            query.insert_values(fields, [instance])
-            compiler = query.get_compiler(using=DEFAULT_DB_ALIAS)
-            compiler.returning_fields = [meta.pk]
-            [(sql, params)] = compiler.as_sql()
-        finally:
-            for attname in markers:
-                instance.__dict__[attname] = None
-        slots = tuple((list(params).index(markers[field.attname]), field, parent) for field, parent in parents)
-        self._rows.append(_Insert(instance, sql, tuple(params), compiler.returning_params, slots))
+                    raise ValueError(f"{instance._meta.label}.{field.name} names a row that is not added before it")
+                parents.append((position, field, parent))
+            value = field.pre_save(instance, add=True)
+            if hasattr(value, "resolve_expression"):
+                raise ValueError(f"{instance._meta.label}.{field.name}: expressions are not supported")
+            params.append(field.get_db_prep_save(value, connection=connection))
+        self._rows.append(_Insert(instance, statement, params, parents))
 
     def write(self) -> None:
         """The INSERTs, in the order added; each instance gets its id. Call it inside a transaction."""
         connection = connections[DEFAULT_DB_ALIAS]
         with connection.cursor() as cursor:
             for row in self._rows:
-                params = list(row.params)
                 for position, field, parent in row.parents:
-                    params[position] = parent.pk
+                    row.params[position] = parent.pk
                     setattr(row.instance, field.name, parent)  # the id, and the parent kept cached
-                cursor.execute(row.sql, params)
-                (row.instance.pk,) = connection.ops.fetch_returned_insert_columns(cursor, row.returning_params)
+                cursor.execute(row.statement.sql, row.params)
+                returned = connection.ops.fetch_returned_insert_columns(cursor, row.statement.returning_params)  # type: ignore[attr-defined]  # not in the stubs
+                (row.instance.pk,) = returned
                 row.instance._state.adding = False
-                row.instance._state.db = DEFAULT_DB_ALIAS
+                row.instance._state.db = connection.alias
         self._rows.clear()
