@@ -98,9 +98,9 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        # Parameters travel apart from the SQL, so a statement a connection runs again is
-        # prepared once and not parsed and planned every time (decision 0016).
-        DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)
+        # Parameters travel apart from the SQL, so that the hot statements of core.queries can be
+        # prepared once per connection rather than parsed and planned every time (decision 0016).
+        DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 else:
     DATABASES = {
         "default": {
@@ -189,6 +189,8 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- Security -------------------------------------------------------------
+# Django's database sessions, read with a statement built once (workspace.sessions).
+SESSION_ENGINE = "frontdesk.workspace.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -49,6 +49,27 @@ def team_list(*, user: User) -> QuerySet[Team]:
     return Team.objects.order_by("name")
 
 
+def team_choices(*, user: User) -> list[Team]:
+    """Every team by name (team_list), as the ticket page's forms offer them."""
+    require_agent(user)
+    teams: list[Team] = _TEAMS.all()
+    return teams
+
+
+def agent_choices(*, user: User) -> list[User]:
+    """The active agents by name (agent_list) with what a choice of one needs: id, name, role."""
+    require_agent(user)
+    agents: list[User] = _AGENTS.all()
+    return agents
+
+
+# The ticket page offers them on every load of an open ticket: built once per thread (core.queries).
+_TEAMS: Prepared[Team] = Prepared(lambda: Team.objects.order_by("name"))
+_AGENTS: Prepared[User] = Prepared(
+    lambda: User.objects.filter(is_active=True).only("id", "name", "role").order_by("name")
+)
+
+
 def chosen_team(*, user: User, team_id: int | None, field: str = "team") -> Team | None:
     """The team an agent chose by id (None when none is chosen); a ValidationError naming `field`
     when there is no such team."""

@@ -13,7 +13,7 @@ converters, the same `select_related` objects).
 Only for querysets whose SQL does not depend on the values: a value must reach the SQL as one
 parameter, unchanged (a string or an integer compared with `=`; an `__in` list has one
 parameter per item, so each length is its own `Prepared`). Building checks that every placeholder
-is found. Annotations are not supported (values(), values_list() and plain models are).
+is found. Instances get their annotations as attributes, as from the queryset.
 
 `Inserts`: new rows whose INSERTs are compiled before a transaction and only run in it. On SQLite
 a write transaction holds the database's one write lock, and `Model.save()` builds its INSERT
@@ -22,7 +22,8 @@ writer waits.
 """
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -33,6 +34,22 @@ from django.db.models.sql import InsertQuery
 from django.db.models.sql.compiler import SQLCompiler
 
 M = TypeVar("M", bound=Model)
+
+
+@contextmanager
+def _cursor(connection: Any) -> Iterator[Any]:
+    """Django's cursor; on PostgreSQL, psycopg prepares each statement run in it (once per connection)."""
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            yield cursor
+            return
+        psycopg_connection = connection.connection
+        threshold = psycopg_connection.prepare_threshold
+        psycopg_connection.prepare_threshold = 0
+        try:
+            yield cursor
+        finally:
+            psycopg_connection.prepare_threshold = threshold
 
 
 @dataclass(frozen=True)
@@ -55,11 +72,14 @@ class _Models:
     start: int
     end: int
     populators: list[Any]
+    annotations: dict[str, int]  # attribute → its column
 
     def make(self, db: str, row: Any) -> Model:
         instance = self.model.from_db(db, self.init_list, row[self.start : self.end])
         for populator in self.populators:
             populator.populate(row, instance)  # the select_related objects
+        for name, column in self.annotations.items():
+            setattr(instance, name, row[column])
         return instance
 
 
@@ -82,7 +102,7 @@ class Prepared(Generic[M]):
         params = list(compiled.params)
         for position, index in compiled.slots:
             params[position] = values[index]
-        with connection.cursor() as cursor:
+        with _cursor(connection) as cursor:
             cursor.execute(compiled.sql, params)
             rows: Iterable[Any] = cursor.fetchall()
         if compiled.converters:
@@ -109,8 +129,6 @@ class Prepared(Generic[M]):
             if len(found) != 1:
                 raise ValueError(f"placeholder {placeholder!r} is not one parameter of {sql}")
             slots.append((found[0], index))
-        if queryset.query.annotation_select or compiler.has_extra_select:
-            raise ValueError("annotations are not supported")
         converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
         models = None
         if queryset._iterable_class is ModelIterable:
@@ -119,7 +137,7 @@ class Prepared(Generic[M]):
             start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
             init_list = [column[0].target.attname for column in select[start:end]]
             populators = get_related_populators(klass_info, select, queryset.db)  # type: ignore[call-arg]  # stubs of a later Django
-            models = _Models(klass_info["model"], init_list, start, end, populators)
+            models = _Models(klass_info["model"], init_list, start, end, populators, compiler.annotation_col_map)
         return _Compiled(compiler.connection, sql, tuple(params), tuple(slots), compiler, converters, models)
 
 
@@ -193,7 +211,7 @@ class Inserts:
     def write(self) -> None:
         """The INSERTs, in the order added; each instance gets its id. Call it inside a transaction."""
         connection = connections[DEFAULT_DB_ALIAS]
-        with connection.cursor() as cursor:
+        with _cursor(connection) as cursor:
             for row in self._rows:
                 for position, field, parent in row.parents:
                     row.params[position] = parent.pk

@@ -11,12 +11,13 @@ from frontdesk.accounts.models import Role, Team, User
 from frontdesk.accounts.selectors import require_agent
 from frontdesk.core.crypto import decrypt_secret
 from frontdesk.core.errors import NotFound, ValidationError
+from frontdesk.core.queries import Prepared
 from frontdesk.core.services import require_role
 from frontdesk.mail import transport
 from frontdesk.mail.models import InboundEmail, InboundStatus, Mailbox, OutboundEmail
 from frontdesk.mail.transport import ServerUrl
 from frontdesk.tickets.models import Message, Ticket
-from frontdesk.tickets.selectors import access_ticket, message_attachments, ticket_messages
+from frontdesk.tickets.selectors import access_ticket, ticket_attachments
 
 
 @dataclass(frozen=True)
@@ -113,23 +114,32 @@ def ticket_conversation(*, user: User, ticket: Ticket) -> list[Message]:
 
     Two queries: the messages with their authors and e-mails, joined on the e-mails' unique
     message columns (only the columns the page shows: never an outgoing e-mail's raw bytes),
-    and the attachments."""
-    fields = [field.name for field in Message._meta.concrete_fields]
-    for relation, shown in _SHOWN_FIELDS.items():
-        fields += [f"{relation}__{name}" for name in ("id", "message", *shown)]
-    messages = list(
-        ticket_messages(user=user, ticket=ticket)
-        .prefetch_related(None)  # message_attachments below reads them
-        .select_related(*_SHOWN_FIELDS)
-        .only(*fields, "author_agent__name", "author_contact__name")
-    )
-    files = message_attachments(user=user, messages=messages)
+    and the attachments (none to read when there are no messages)."""
+    require_agent(user)
+    messages: list[Message] = _CONVERSATION.all(ticket.pk)
+    files = ticket_attachments(user=user, ticket=ticket) if messages else {}
     for message in messages:
         inbound = _joined(message, "inbound_email")
         outbound = _joined(message, "outbound_email")
         message.email = MessageEmail(inbound, outbound) if inbound or outbound else None  # type: ignore[attr-defined]
         message.files = files.get(message.pk, [])  # type: ignore[attr-defined]
     return messages
+
+
+def _conversation(ticket_id: int) -> QuerySet[Message]:
+    fields = [field.name for field in Message._meta.concrete_fields]
+    for relation, shown in _SHOWN_FIELDS.items():
+        fields += [f"{relation}__{name}" for name in ("id", "message", *shown)]
+    return (
+        Message.objects.filter(ticket_id=ticket_id)
+        .select_related("author_agent", "author_contact", *_SHOWN_FIELDS)
+        .only(*fields, "author_agent__name", "author_contact__name")
+        .order_by("created_at", "id")
+    )
+
+
+# Every load of the ticket page reads it: built once per thread (core.queries).
+_CONVERSATION = Prepared(_conversation, -1)
 
 
 def _joined(message: Message, relation: str) -> Any:

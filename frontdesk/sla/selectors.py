@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from frontdesk.accounts.models import EDITOR_ROLES, MANAGER_ROLES, User
 from frontdesk.accounts.selectors import require_agent
 from frontdesk.core.errors import NotFound, PermissionDenied
+from frontdesk.core.queries import Prepared
 from frontdesk.sla.models import Alarm, Calendar, Clock, Contract, Policy
 from frontdesk.tickets.models import Ticket
 from frontdesk.tickets.selectors import access_ticket
@@ -36,11 +37,18 @@ def ticket_clocks(*, user: User, ticket: Ticket | int, with_policy: bool = True)
     """The ticket's clocks, running ones first by due time, then the ones that ended, newest first;
     each with its policy read too unless `with_policy` is False (the ticket page shows none)."""
     ticket = _visible(user, ticket)
-    query = Clock.objects.filter(ticket=ticket).order_by("started_at", "metric")
-    clocks = list(query.select_related("policy") if with_policy else query)
+    clocks = list(_clocks(ticket.pk).select_related("policy")) if with_policy else _CLOCKS.all(ticket.pk)
     running = sorted((c for c in clocks if c.stopped_at is None), key=lambda c: (c.due_at is None, c.due_at))
     ended = sorted((c for c in clocks if c.stopped_at is not None), key=lambda c: c.stopped_at, reverse=True)  # type: ignore[arg-type, return-value]
     return running + ended
+
+
+def _clocks(ticket_id: int) -> QuerySet[Clock]:
+    return Clock.objects.filter(ticket_id=ticket_id).order_by("started_at", "metric")
+
+
+# The ticket page reads them (without their policies) on every load: built once per thread (core.queries).
+_CLOCKS = Prepared(_clocks, -1)
 
 
 def ticket_alarms(*, user: User, ticket: Ticket | int) -> QuerySet[Alarm]:

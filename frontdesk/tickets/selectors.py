@@ -1,7 +1,6 @@
 """Permission-scoped reads of tickets. Every face (workspace, API) reads through these."""
 
 import base64
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,6 +13,7 @@ from django_stubs_ext import StrOrPromise
 from frontdesk.accounts.models import Contact, Role, User
 from frontdesk.accounts.selectors import agent_team_ids, require_agent
 from frontdesk.core.errors import NotFound, ValidationError
+from frontdesk.core.queries import Prepared
 from frontdesk.tickets.models import UNSOLVED, Attachment, Message, MessageKind, Status, Tag, Ticket, TicketEvent
 
 COUNT_CAP = 1000
@@ -28,22 +28,20 @@ def visible_tickets(user: User) -> QuerySet[Ticket]:
     return tickets.filter(Q(team_id__in=agent_team_ids(user)) | Q(assignee_id=user.pk) | Q(team__isnull=True))
 
 
-# The teams an agent is a member of (Team.members' table), for _visible_by_key.
+# The teams an agent is a member of (Team.members' table), for _visible_to_agent.
 _MEMBER_TEAMS = "SELECT team_id FROM accounts_team_members WHERE user_id = %s"
 
 
-def _visible_by_key(user: User) -> QuerySet[Ticket]:
-    """`visible_tickets` for reads of a few rows by key: the agent's teams as a subquery, so
-    that the read is one query (a list reads the team ids once, for its index ranges).
+def _visible_to_agent(tickets: QuerySet[Ticket], *, member: int, assignee: int) -> QuerySet[Ticket]:
+    """`visible_tickets` of an agent for reads of a few rows by key: the agent's teams as a
+    subquery, so that the read is one query (a list reads the team ids once, for its index
+    ranges). `member` and `assignee` are both the agent's id, apart so that a `Prepared` read
+    finds each as a parameter of its own; admins and supervisors see every ticket.
 
     The subquery is written out: the ORM took longer to build it, on every ticket page and
     API read, than the database takes to run the whole query."""
-    require_agent(user)
-    tickets = Ticket.objects.all()
-    if user.role in (Role.ADMIN, Role.SUPERVISOR):
-        return tickets
-    teams = RawSQL(_MEMBER_TEAMS, (user.pk,))  # noqa: S611  (constant SQL, bound parameter)
-    return tickets.filter(Q(team_id__in=teams) | Q(assignee_id=user.pk) | Q(team__isnull=True))
+    teams = RawSQL(_MEMBER_TEAMS, (member,))  # noqa: S611  (constant SQL, bound parameter)
+    return tickets.filter(Q(team_id__in=teams) | Q(assignee_id=assignee) | Q(team__isnull=True))
 
 
 def access_ticket(user: User, ticket_id: int, *, with_tags: bool = False) -> Ticket:
@@ -51,19 +49,45 @@ def access_ticket(user: User, ticket_id: int, *, with_tags: bool = False) -> Tic
 
     With `with_tags`, the ticket also carries `tag_names`: its tags' names in alphabetical
     order, read in the same query (the ticket page shows them)."""
-    tickets = _visible_by_key(user).select_related("requester", "organisation", "team", "assignee")
-    if with_tags:
-        tickets = tickets.annotate(tag_list=RawSQL(_TAG_LIST[connection.vendor], ()))  # noqa: S611  (constant SQL)
-    # By primary key: at most one row, so no ORDER BY and LIMIT (what .first() would add).
-    found = list(tickets.filter(pk=ticket_id))
+    require_agent(user)
+    if user.role in (Role.ADMIN, Role.SUPERVISOR):
+        found = _TICKET_BY_KEY[with_tags].all(ticket_id)
+    else:
+        found = _AGENT_TICKET_BY_KEY[with_tags].all(ticket_id, user.pk, user.pk)
     if not found:
         raise NotFound(f"Ticket #{ticket_id} does not exist or is not visible to you.")
-    ticket = found[0]
+    ticket: Ticket = found[0]
     if with_tags:
         tag_list: str | None = ticket.tag_list  # type: ignore[attr-defined]
         ticket.tag_names = sorted(tag_list.split(TAG_SEPARATOR)) if tag_list else []  # type: ignore[attr-defined]
     return ticket
 
+
+def _ticket_by_key(tickets: QuerySet[Ticket], ticket_id: int, with_tags: bool) -> QuerySet[Ticket]:
+    tickets = tickets.select_related("requester", "organisation", "team", "assignee")
+    if with_tags:
+        tickets = tickets.annotate(tag_list=RawSQL(_TAG_LIST[connection.vendor], ()))  # noqa: S611  (constant SQL)
+    # By primary key: at most one row, so no ORDER BY and LIMIT (what .first() would add).
+    return tickets.filter(pk=ticket_id)
+
+
+# Every ticket page and API read of a ticket: every ticket or an agent's, with and without
+# the tag names, built once per thread (core.queries).
+_TICKET_BY_KEY = {
+    with_tags: Prepared(lambda ticket_id, t=with_tags: _ticket_by_key(Ticket.objects.all(), ticket_id, t), -1)
+    for with_tags in (False, True)
+}
+_AGENT_TICKET_BY_KEY = {
+    with_tags: Prepared(
+        lambda ticket_id, member, assignee, t=with_tags: _ticket_by_key(
+            _visible_to_agent(Ticket.objects.all(), member=member, assignee=assignee), ticket_id, t
+        ),
+        -1,
+        -2,
+        -3,
+    )
+    for with_tags in (False, True)
+}
 
 # A ticket's tag names as one string, joined by TAG_SEPARATOR (a control character: tag names
 # are slugs, services.normalise_tags), in no particular order: access_ticket sorts them.
@@ -408,14 +432,11 @@ def ticket_messages(*, user: User, ticket: Ticket) -> QuerySet[Message]:
     )
 
 
-def message_attachments(*, user: User, messages: Sequence[Message]) -> dict[int, list[Attachment]]:
-    """Message id → its attachments, for messages of a ticket from access_ticket: one query
-    (what prefetch_related("attachments") reads, without its machinery)."""
+def ticket_attachments(*, user: User, ticket: Ticket) -> dict[int, list[Attachment]]:
+    """Message id → its attachments, for every message of a ticket from access_ticket: one query."""
     require_agent(user)
     files: dict[int, list[Attachment]] = {}
-    if not messages:
-        return files
-    for attachment in Attachment.objects.filter(message_id__in=[m.pk for m in messages]).order_by("pk"):
+    for attachment in _TICKET_ATTACHMENTS.all(ticket.pk):
         files.setdefault(attachment.message_id, []).append(attachment)
     return files
 
@@ -425,15 +446,54 @@ def ticket_history(*, user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
     return ticket.events.select_related("actor").order_by("created_at", "id")
 
 
-def requester_other_tickets(*, user: User, ticket: Ticket, limit: int = 10) -> list[Ticket]:
-    """The requester's other tickets, newest activity first: number, subject and status only."""
-    return list(
-        _visible_by_key(user)
-        .filter(requester_id=ticket.requester_id)
-        .exclude(pk=ticket.pk)
+def ticket_events(*, user: User, ticket: Ticket) -> list[TicketEvent]:
+    """`ticket_history` read as the ticket page reads it on every load (core.queries)."""
+    require_agent(user)
+    return _TICKET_EVENTS.all(ticket.pk)
+
+
+# What the ticket page reads on every load, built once per thread (core.queries).
+_TICKET_ATTACHMENTS = Prepared(
+    lambda ticket_id: Attachment.objects.filter(message__ticket_id=ticket_id).order_by("pk"), -1
+)
+_TICKET_EVENTS = Prepared(
+    lambda ticket_id: (
+        TicketEvent.objects.filter(ticket_id=ticket_id).select_related("actor").order_by("created_at", "id")
+    ),
+    -1,
+)
+
+OTHER_TICKETS = 10
+
+
+def requester_other_tickets(*, user: User, ticket: Ticket) -> list[Ticket]:
+    """The requester's OTHER_TICKETS other tickets, newest activity first: number, subject and status only."""
+    require_agent(user)
+    if user.role in (Role.ADMIN, Role.SUPERVISOR):
+        return _OTHER_TICKETS_ALL.all(ticket.requester_id, ticket.pk)
+    return _OTHER_TICKETS_OF_AGENT.all(ticket.requester_id, ticket.pk, user.pk, user.pk)
+
+
+def _other_tickets(tickets: QuerySet[Ticket], requester_id: int, ticket_id: int) -> QuerySet[Ticket]:
+    return (
+        tickets.filter(requester_id=requester_id)
+        .exclude(pk=ticket_id)
         .only("id", "subject", "status")
-        .order_by("-last_activity_at")[:limit]
+        .order_by("-last_activity_at")[:OTHER_TICKETS]
     )
+
+
+# Every ticket, or an agent's (each id a parameter of its own).
+_OTHER_TICKETS_ALL = Prepared(lambda requester, ticket: _other_tickets(Ticket.objects.all(), requester, ticket), -1, -2)
+_OTHER_TICKETS_OF_AGENT = Prepared(
+    lambda requester, ticket, member, assignee: _other_tickets(
+        _visible_to_agent(Ticket.objects.all(), member=member, assignee=assignee), requester, ticket
+    ),
+    -1,
+    -2,
+    -3,
+    -4,
+)
 
 
 def contact_timeline(*, user: User, contact: Contact, limit: int = 50) -> list[Ticket]:

@@ -26,7 +26,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.middleware import HtmxDetails
 
 from frontdesk.accounts.models import EDITOR_ROLES, MANAGER_ROLES, User
-from frontdesk.accounts.selectors import access_contact, agent_list, require_agent, team_list
+from frontdesk.accounts.selectors import (
+    access_contact,
+    agent_choices,
+    agent_list,
+    require_agent,
+    team_choices,
+    team_list,
+)
 from frontdesk.core.errors import FrontdeskError, NotFound, PermissionDenied
 from frontdesk.mail.selectors import failed_email_count, ticket_conversation
 from frontdesk.notifications.selectors import notification_list, notification_page
@@ -45,7 +52,7 @@ from frontdesk.tickets.selectors import (
     access_ticket,
     contact_timeline,
     requester_other_tickets,
-    ticket_history,
+    ticket_events,
     ticket_page,
     view_counts,
 )
@@ -344,12 +351,11 @@ def _ticket_forms(agent: User, ticket: Ticket, tags: list[str]) -> dict[str, Any
     """The ticket page's forms, each built when the page first shows one: a closed ticket shows
     none, and building a form copies its fields (the properties and team forms also read the
     teams and agents). A form passed back with its errors replaces its lazy one."""
-    teams = functools.cache(lambda: list(team_list(user=agent)))
+    teams = functools.cache(lambda: team_choices(user=agent))
 
     def properties() -> PropertiesForm:
         # Only what the choices show: the agents for the page are never passed to a service.
-        agents = list(agent_list(user=agent).only("id", "name", "role"))
-        return PropertiesForm(ticket=ticket, tags=tags, teams=teams(), agents=agents)
+        return PropertiesForm(ticket=ticket, tags=tags, teams=teams(), agents=agent_choices(user=agent))
 
     return {
         "reply_form": SimpleLazyObject(lambda: ReplyForm(prefix="reply")),
@@ -388,11 +394,11 @@ def _ticket_page(
         if "conversation" in parts:
             context["messages_list"] = _conversation(agent, ticket)
         if "history" in parts:
-            context["history"] = list(ticket_history(user=agent, ticket=ticket))
+            context["history"] = ticket_events(user=agent, ticket=ticket)
         return render(request, "workspace/_ticket_parts.html", {**context, "parts": parts}, status=status)
     context["clocks"] = ticket_clocks(user=agent, ticket=ticket, with_policy=False)
     context["messages_list"] = _conversation(agent, ticket)
-    context["history"] = list(ticket_history(user=agent, ticket=ticket))
+    context["history"] = ticket_events(user=agent, ticket=ticket)
     context["other_tickets"] = requester_other_tickets(user=agent, ticket=ticket)
     return render(request, "workspace/ticket.html", context, status=status)
 

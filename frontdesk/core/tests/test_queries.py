@@ -2,8 +2,10 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import transaction
+from django.db.models import QuerySet
+from django.db.models.functions import Upper
 
-from frontdesk.accounts.models import ContactIdentity
+from frontdesk.accounts.models import Contact, ContactIdentity
 from frontdesk.accounts.tests.factories import ContactFactory, OrganisationFactory
 from frontdesk.core.queries import Inserts, Prepared
 from frontdesk.tickets.models import Tag, Ticket, TicketEvent
@@ -24,24 +26,43 @@ def test_a_prepared_read_gives_what_its_queryset_gives_for_other_values():
 
     found = IDENTITY.first("email", "ada@example.com")
 
+    assert found is not None
     expected = ContactIdentity.objects.select_related("contact__organisation").get(value="ada@example.com")
     assert found == expected
     assert found.contact == ada
     assert found.contact.organisation.name == "Sunny Stays"  # loaded with it, as select_related does
-    assert IDENTITY.first("email", "bo@example.com").contact.organisation is None
+    bo = IDENTITY.first("email", "bo@example.com")
+    assert bo is not None
+    assert bo.contact.organisation is None
     assert IDENTITY.first("email", "nobody@example.com") is None
 
 
 def test_a_prepared_read_builds_its_sql_once_per_thread(django_assert_num_queries):
     Tag.objects.create(name="vip")
     built = []
-    prepared = Prepared(lambda name: built.append(name) or Tag.objects.filter(name=name).values_list("name"), "x")
+
+    def build(name: str) -> QuerySet[Tag, tuple[str]]:
+        built.append(name)
+        return Tag.objects.filter(name=name).values_list("name")
+
+    prepared = Prepared(build, "x")
 
     with django_assert_num_queries(2):
         assert prepared.all("vip") == [("vip",)]
         assert prepared.all("late") == []
 
     assert built == ["x"]
+
+
+def test_a_prepared_read_gives_instances_their_annotations():
+    ContactFactory.create(name="Ada", email="ada@example.com")
+    prepared = Prepared(
+        lambda value: Contact.objects.annotate(shout=Upper("name")).filter(identities__value=value), "x"
+    )
+
+    (ada,) = prepared.all("ada@example.com")
+
+    assert ada.shout == "ADA"
 
 
 def test_a_placeholder_that_does_not_reach_the_sql_as_one_parameter_is_refused():
@@ -57,7 +78,7 @@ NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 def _unsaved_ticket() -> Ticket:
     return Ticket(
         subject="Late check-in",
-        requester=ContactFactory(),
+        requester=ContactFactory.create(),
         channel="email",
         created_at=NOW,
         updated_at=NOW,

@@ -9,11 +9,14 @@ from frontdesk.accounts.tests.factories import ContactFactory, TeamFactory, User
 from frontdesk.core.errors import NotFound
 from frontdesk.tickets.models import Ticket
 from frontdesk.tickets.selectors import (
+    OTHER_TICKETS,
     TicketFilters,
     access_ticket,
     count_capped,
-    message_attachments,
     requester_other_tickets,
+    ticket_attachments,
+    ticket_events,
+    ticket_history,
     ticket_list,
     ticket_page,
     view_counts,
@@ -86,18 +89,19 @@ def test_a_ticket_read_with_its_tags_has_their_names_in_alphabetical_order(
     assert names[0] == [tag.name for tag in tagged.tags.order_by("name")]
 
 
-def test_message_attachments_are_grouped_by_message_in_one_query(
+def test_ticket_attachments_are_grouped_by_message_in_one_query(
     django_assert_num_queries: DjangoAssertNumQueries,
 ) -> None:
     agent = UserFactory.create()
-    ticket = new_ticket(team=TeamFactory.create(members=[agent]))
-    files = [SimpleUploadedFile(f"photo{n}.png", b"\x89PNG\r\n\x1a\n....", content_type="image/png") for n in range(3)]
+    team = TeamFactory.create(members=[agent])
+    ticket = new_ticket(team=team)
+    files = [SimpleUploadedFile(f"photo{n}.png", b"\x89PNG\r\n\x1a\n....", content_type="image/png") for n in range(4)]
     with_two = ticket_add_note(ticket=ticket, author=agent, body_text="two", attachments=files[:2], now=NOW)
-    with_one = ticket_add_note(ticket=ticket, author=agent, body_text="one", attachments=files[2:], now=NOW)
-    messages = list(ticket.messages.order_by("pk"))
+    with_one = ticket_add_note(ticket=ticket, author=agent, body_text="one", attachments=files[2:3], now=NOW)
+    ticket_add_note(ticket=new_ticket(team=team), author=agent, body_text="else", attachments=files[3:], now=NOW)
 
     with django_assert_num_queries(1):
-        attachments = message_attachments(user=agent, messages=messages)
+        attachments = ticket_attachments(user=agent, ticket=ticket)
 
     assert {pk: [a.filename for a in found] for pk, found in attachments.items()} == {
         with_two.pk: ["photo0.png", "photo1.png"],
@@ -105,11 +109,34 @@ def test_message_attachments_are_grouped_by_message_in_one_query(
     }
 
 
-def test_no_messages_have_no_attachments_to_read(django_assert_num_queries: DjangoAssertNumQueries) -> None:
+def test_ticket_events_are_the_history_with_its_actors_in_one_query(
+    django_assert_num_queries: DjangoAssertNumQueries,
+) -> None:
     agent = UserFactory.create()
+    ticket = new_ticket(team=TeamFactory.create(members=[agent]))
+    ticket_add_note(ticket=ticket, author=agent, body_text="noted", attachments=[], now=NOW)
 
-    with django_assert_num_queries(0):
-        assert message_attachments(user=agent, messages=[]) == {}
+    with django_assert_num_queries(1):
+        events = ticket_events(user=agent, ticket=ticket)
+        actors = [event.actor.name if event.actor else None for event in events]
+
+    assert events == list(ticket_history(user=agent, ticket=ticket))
+    assert actors[-1] == agent.name
+
+
+def test_requester_other_tickets_are_the_newest_few(django_assert_num_queries: DjangoAssertNumQueries) -> None:
+    supervisor = UserFactory.create(role=Role.SUPERVISOR)
+    requester = ContactFactory.create()
+    ticket = TicketFactory.create(requester=requester, last_activity_at=NOW)
+    others = [
+        TicketFactory.create(requester=requester, last_activity_at=NOW - timedelta(hours=n))
+        for n in range(1, OTHER_TICKETS + 2)
+    ]
+
+    with django_assert_num_queries(1):
+        found = requester_other_tickets(user=supervisor, ticket=ticket)
+
+    assert found == others[:OTHER_TICKETS]
 
 
 def test_supervisor_sees_every_ticket() -> None:
