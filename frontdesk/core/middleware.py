@@ -16,7 +16,8 @@ class RequestLogMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         response = self.get_response(request)
-        user = getattr(request, "user", None)
+        # The API sets `auth` (api.auth: a bearer token or the session); the workspace sets `user`.
+        user = getattr(request, "auth", None) or getattr(request, "user", None)
         logger.info(
             "request",
             extra={
