@@ -16,8 +16,11 @@ class RequestLogMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         response = self.get_response(request)
-        # The API sets `auth` (api.auth: a bearer token or the session); the workspace sets `user`.
-        user = getattr(request, "auth", None) or getattr(request, "user", None)
+        # The API sets `auth`: an agent (a bearer token or the session), else a portal customer or a
+        # mailbox, which are not users. The workspace sets `user`.
+        user = getattr(request, "auth", None)
+        if not getattr(user, "is_authenticated", False):
+            user = getattr(request, "user", None)
         logger.info(
             "request",
             extra={
