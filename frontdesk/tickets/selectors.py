@@ -3,6 +3,7 @@
 import base64
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection, models
 from django.db.models import Prefetch, Q, QuerySet
@@ -384,7 +385,17 @@ def count_capped(tickets: QuerySet[Ticket], cap: int = COUNT_CAP) -> int:
 
 
 def view_counts(*, user: User) -> dict[str, int]:
-    return {view.slug: count_capped(ticket_list(user=user, filters=TicketFilters(view=view.slug))) for view in VIEWS}
+    """Each view's count_capped, all in one statement: one round trip, not six."""
+    counts: list[str] = []
+    params: list[Any] = []
+    for view in VIEWS:
+        capped = ticket_list(user=user, filters=TicketFilters(view=view.slug)).order_by().values("pk")
+        sql, view_params = capped[: COUNT_CAP + 1].query.sql_with_params()
+        counts.append(f"(SELECT COUNT(*) FROM ({sql}) capped)")  # noqa: S608  (the ORM's SQL, bound parameters)
+        params += view_params
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(counts), params)
+        return dict(zip((view.slug for view in VIEWS), cursor.fetchone(), strict=True))
 
 
 def _encode_cursor(stretch: _Stretch, at: datetime, pk: int) -> str:
