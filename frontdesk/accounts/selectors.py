@@ -82,7 +82,21 @@ def chosen_team(*, user: User, team_id: int | None, field: str = "team") -> Team
     return team
 
 
-_TEAM = Prepared(lambda pk: Team.objects.filter(pk=pk), -1)  # each new ticket names one (core.queries)
+def chosen_agent(*, user: User, agent_id: int | None, field: str) -> User | None:
+    """The active agent chosen by id (None when none is chosen); a ValidationError naming `field`
+    when there is no such agent."""
+    require_agent(user)
+    if agent_id is None:
+        return None
+    agent: User | None = _ACTIVE_AGENT.first(agent_id)
+    if agent is None:
+        raise ValidationError(_("There is no active agent with id %(id)s.") % {"id": agent_id}, field=field)
+    return agent
+
+
+# Built once per thread (core.queries): new tickets name their team, and some their assignee.
+_TEAM = Prepared(lambda pk: Team.objects.filter(pk=pk), -1)
+_ACTIVE_AGENT = Prepared(lambda pk: User.objects.filter(is_active=True, pk=pk), -1)
 
 
 def organisation_list(*, user: User, query: str = "") -> QuerySet[Organisation]:

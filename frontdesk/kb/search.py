@@ -748,8 +748,6 @@ def _lookup(
                 stats[locale] = _Stats(first, second, third)
             else:
                 known[(locale, term)] = (second, first)
-    if with_stats:  # a language left without translations since the guess: its terms are not wanted
-        known = {key: value for key, value in known.items() if key[0] in stats}
     return stats, known
 
 
@@ -887,10 +885,6 @@ def _rank(
             rarest[other] = min(rarest.get(other, (df, term_id)), (df, term_id))
             if df <= max(COMMON_MIN_DF, COMMON_SHARE * documents):
                 selective[other].append(term_id)
-    has_selective = {other: bool(terms) for other, terms in selective.items()}
-    for other, (_, term_id) in rarest.items():
-        if not selective[other]:  # only common terms: the rarest of them finds the results
-            selective[other].append(term_id)
     if not weights:
         return [], 0
     documents = sum(stat.documents for stat in stats.values())
@@ -916,7 +910,8 @@ def _rank(
 
     def group(other: bool) -> tuple[str, list[Any]]:
         ids = sorted(set(groups[other]))
-        chosen = sorted(set(selective[other]))  # never empty: the rarest term stands in (above)
+        # Only common terms: the rarest of them finds the results.
+        chosen = sorted(set(selective[other])) or [rarest[other][1]]
         filters = f"AND q.published IN ({_placeholders(published)}) AND q.visibility IN ({_placeholders(visibilities)})"
         filter_params: list[Any] = [*published, *visibilities]
         if other:
@@ -934,7 +929,7 @@ def _rank(
                 f"WHERE q.term_id IN ({_placeholders(chosen)}) {filters}"
             )
         counts.append((count, [*chosen, *filter_params]))
-        if chosen != ids and not has_selective[other]:
+        if not selective[other] and chosen != ids:
             # Only common terms: the rarest finds the results, and they are most of the others'
             # translations. Every term's postings are read once and summed per translation: looking
             # them up for each of the rarest's translations (a probe per term and translation) took

@@ -16,7 +16,7 @@ from ninja import Query, Router
 from ninja.responses import Status as WithStatus
 
 from frontdesk.accounts.models import Contact, Organisation, User
-from frontdesk.accounts.selectors import access_contact, agent_list, chosen_team, organisation_list
+from frontdesk.accounts.selectors import access_contact, chosen_agent, chosen_team, organisation_list
 from frontdesk.api.auth import request_agent
 from frontdesk.api.pagination import Page, paginate
 from frontdesk.api.schemas import ERRORS
@@ -99,15 +99,6 @@ def _organisations(user: User, organisation_ids: list[int]) -> list[Organisation
             field="organisations",
         )
     return found
-
-
-def _agent(user: User, agent_id: int | None, field: str) -> User | None:
-    if agent_id is None:
-        return None
-    agent = agent_list(user=user).filter(pk=agent_id).first()
-    if agent is None:
-        raise ValidationError(_("There is no active agent with id %(id)s.") % {"id": agent_id}, field=field)
-    return agent
 
 
 def _contact(user: User, contact_id: int) -> Contact:
@@ -325,7 +316,7 @@ def update_follow_up(request: HttpRequest, follow_up_id: int, payload: FollowUpP
     follow_up = access_follow_up(user, follow_up_id)
     changes: dict[str, Any] = payload.model_dump(exclude_unset=True)
     if "owner" in changes:
-        changes["owner"] = _agent(user, changes["owner"], "owner")
+        changes["owner"] = chosen_agent(user=user, agent_id=changes["owner"], field="owner")
     followup_update(follow_up=follow_up, **changes, actor=user, now=timezone.now())
     return access_follow_up(user, follow_up_id)
 

@@ -37,6 +37,7 @@ bucket sorts every row first.
 No permission checks here: callers check with `selectors.require_survey_manager` first.
 """
 
+import contextlib
 import itertools
 import json
 from collections import Counter
@@ -390,8 +391,11 @@ def _run(
                     (sql, [param if slot is None else own[slot] for param, slot in zip(params, slots, strict=True)])
                 )
     rows: list[dict[str, Any]] = []
-    with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    postgres = connection.vendor == "postgresql"
+    # On SQLite a transaction would take the write lock (core.sqlite): a read needs none.
+    scope = transaction.atomic(using=connection.alias, savepoint=False) if postgres else contextlib.nullcontext()
+    with scope, connection.cursor() as cursor:
+        if postgres:
             # A statement of hundreds of small aggregates costs more than jit_above_cost, and JIT
             # compiling its thousands of expressions takes longer (0.5 s for a trend by week over a
             # year) than running them. For this transaction only.
@@ -516,12 +520,8 @@ def breakdown(*, start: datetime, end: datetime, dimension: str, filters: Filter
             f"Unknown dimension “{dimension}”; use one of: {', '.join(DIMENSIONS)}.", field="dimension"
         )
     found = _added_up(_figures(start, end, filters, dimension), COLUMNS[dimension])
-    figures: dict[str, dict[str, int]] = {}
-    for group, counts in found.items():
-        if any(counts.values()):  # a rollup row whose answers were changed away counts nothing
-            own = figures.setdefault(_key(group), dict.fromkeys(FIGURES, 0))
-            for name in FIGURES:
-                own[name] += counts[name]
+    # A rollup row whose answers were changed away counts nothing: not a row of the breakdown.
+    figures = {_key(group): counts for group, counts in found.items() if any(counts.values())}
     labels = _labels(dimension, set(figures))
     rows = [BreakdownRow(key=key, label=labels[key], summary=_summary(counts)) for key, counts in figures.items()]
     rows.sort(key=lambda row: (-_answers(row.summary), -row.summary.sent, row.key == NOT_SET, row.label.lower()))

@@ -445,7 +445,7 @@ def _email_address(contact_id: int) -> str:
 def surveyed_within(*, contact_id: int, now: datetime, days: int) -> datetime | None:
     """When the contact was sent a survey less than `days` days before or after `now` (None: never),
     asked of their invitations: one probe of the (contact, sent_at) index. The send asks it only when
-    its instant is before the contact's last send (`_throttled_by`). (An invitation being sent has no
+    its instant is before the contact's last send (`throttled_by`). (An invitation being sent has no
     `sent_at` yet: it never finds itself.)"""
     if days <= 0:
         return None

@@ -14,7 +14,7 @@ from ninja import File, Query, Router, UploadedFile
 from ninja.responses import Status as WithStatus
 
 from frontdesk.accounts.models import Contact, IdentityKind, User
-from frontdesk.accounts.selectors import access_contact, agent_list, chosen_team, identity_for
+from frontdesk.accounts.selectors import access_contact, chosen_agent, chosen_team, identity_for
 from frontdesk.accounts.services import contact_get_or_create, normalise_identity
 from frontdesk.api.auth import request_agent
 from frontdesk.api.params import FormOrJson, json_alternative
@@ -42,7 +42,7 @@ from frontdesk.tickets.selectors import (
     access_attachment,
     access_ticket,
     tag_list,
-    ticket_history,
+    ticket_events,
     ticket_messages,
     ticket_page,
 )
@@ -59,15 +59,6 @@ from frontdesk.tickets.services import (
 )
 
 router = Router(tags=["tickets"])
-
-
-def _assignee(user: User, agent_id: int | None) -> User | None:
-    if agent_id is None:
-        return None
-    agent = next(iter(agent_list(user=user).filter(pk=agent_id).order_by()[:1]), None)
-    if agent is None:
-        raise ValidationError(f"There is no active agent with id {agent_id}.", field="assignee")
-    return agent
 
 
 def _requester(user: User, payload: TicketIn) -> Contact | None:
@@ -100,7 +91,7 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> WithStatus[Ticket]
     user = request_agent(request)
     requester = _requester(user, payload)
     team = chosen_team(user=user, team_id=payload.team)
-    assignee = _assignee(user, payload.assignee)
+    assignee = chosen_agent(user=user, agent_id=payload.assignee, field="assignee")
 
     # Reads come first; a transaction only when a new contact must go with the ticket, so that
     # a contact created for a ticket that is then refused is not kept.
@@ -149,7 +140,7 @@ def update_ticket(request: HttpRequest, ticket_id: int, payload: TicketPatch) ->
     if "team" in changes:
         changes["team"] = chosen_team(user=user, team_id=changes["team"])
     if "assignee" in changes:
-        changes["assignee"] = _assignee(user, changes["assignee"])
+        changes["assignee"] = chosen_agent(user=user, agent_id=changes["assignee"], field="assignee")
     for field in ("type", "booking_stage", "booking_channel", "outcome"):
         if field in changes:
             changes[field] = changes[field] or ""
@@ -207,7 +198,7 @@ def merge_ticket(request: HttpRequest, ticket_id: int, payload: MergeIn) -> Tick
 )
 def list_ticket_events(request: HttpRequest, ticket_id: int) -> list[TicketEvent]:
     user = request_agent(request)
-    return list(ticket_history(user=user, ticket=access_ticket(user, ticket_id)))
+    return ticket_events(user=user, ticket=access_ticket(user, ticket_id))
 
 
 # --- messages and attachments ----------------------------------------------------------

@@ -1,6 +1,8 @@
 """Permission-scoped reads of tickets. Every face (workspace, API) reads through these."""
 
 import base64
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,11 +52,7 @@ def access_ticket(user: User, ticket_id: int, *, with_tags: bool = False) -> Tic
 
     With `with_tags`, the ticket also carries `tag_names`: its tags' names in alphabetical
     order, read in the same query (the ticket page shows them)."""
-    require_agent(user)
-    if user.role in (Role.ADMIN, Role.SUPERVISOR):
-        found = _TICKET_BY_KEY[with_tags].all(ticket_id)
-    else:
-        found = _AGENT_TICKET_BY_KEY[with_tags].all(ticket_id, user.pk, user.pk)
+    found = _TICKET_BY_KEY[with_tags].all(user, ticket_id)
     if not found:
         raise NotFound(f"Ticket #{ticket_id} does not exist or is not visible to you.")
     ticket: Ticket = found[0]
@@ -64,7 +62,37 @@ def access_ticket(user: User, ticket_id: int, *, with_tags: bool = False) -> Tic
     return ticket
 
 
-def _ticket_by_key(tickets: QuerySet[Ticket], ticket_id: int, with_tags: bool) -> QuerySet[Ticket]:
+@dataclass(frozen=True)
+class _VisibleRead:
+    """A `Prepared` read of tickets in its two forms: every ticket (admins and supervisors), or
+    an agent's (_visible_to_agent)."""
+
+    everyone: Prepared[Ticket]
+    agent: Prepared[Ticket]
+
+    def all(self, user: User, *values: object) -> list[Ticket]:
+        require_agent(user)
+        if user.role in (Role.ADMIN, Role.SUPERVISOR):
+            return self.everyone.all(*values)
+        return self.agent.all(*values, user.pk, user.pk)
+
+
+def _visible_read(read: Callable[..., QuerySet[Ticket]], *placeholders: int) -> _VisibleRead:
+    """`read(tickets, *values)` narrowed to what the user may see, built once per thread."""
+    return _VisibleRead(
+        everyone=Prepared(lambda *values: read(Ticket.objects.all(), *values), *placeholders),
+        agent=Prepared(
+            lambda *values: read(
+                _visible_to_agent(Ticket.objects.all(), member=values[-2], assignee=values[-1]), *values[:-2]
+            ),
+            *placeholders,
+            -101,  # the agent's id, as a team member
+            -102,  # and as the assignee
+        ),
+    )
+
+
+def _ticket_by_key(tickets: QuerySet[Ticket], ticket_id: int, *, with_tags: bool) -> QuerySet[Ticket]:
     tickets = tickets.select_related("requester", "organisation", "team", "assignee")
     if with_tags:
         tickets = tickets.annotate(tag_list=RawSQL(_TAG_LIST[connection.vendor], ()))  # noqa: S611  (constant SQL)
@@ -72,22 +100,9 @@ def _ticket_by_key(tickets: QuerySet[Ticket], ticket_id: int, with_tags: bool) -
     return tickets.filter(pk=ticket_id)
 
 
-# Every ticket page and API read of a ticket: every ticket or an agent's, with and without
-# the tag names, built once per thread (core.queries).
+# Every ticket page and API read of a ticket, with and without the tag names.
 _TICKET_BY_KEY = {
-    with_tags: Prepared(lambda ticket_id, t=with_tags: _ticket_by_key(Ticket.objects.all(), ticket_id, t), -1)
-    for with_tags in (False, True)
-}
-_AGENT_TICKET_BY_KEY = {
-    with_tags: Prepared(
-        lambda ticket_id, member, assignee, t=with_tags: _ticket_by_key(
-            _visible_to_agent(Ticket.objects.all(), member=member, assignee=assignee), ticket_id, t
-        ),
-        -1,
-        -2,
-        -3,
-    )
-    for with_tags in (False, True)
+    with_tags: _visible_read(functools.partial(_ticket_by_key, with_tags=with_tags), -1) for with_tags in (False, True)
 }
 
 # A ticket's tag names as one string, joined by TAG_SEPARATOR (a control character: tag names
@@ -452,13 +467,8 @@ def ticket_attachments(*, user: User, ticket: Ticket) -> dict[int, list[Attachme
     return files
 
 
-def ticket_history(*, user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
-    require_agent(user)
-    return ticket.events.select_related("actor").order_by("created_at", "id")
-
-
 def ticket_events(*, user: User, ticket: Ticket) -> list[TicketEvent]:
-    """`ticket_history` read as the ticket page reads it on every load (core.queries)."""
+    """The ticket's history, oldest first, with each change's actor."""
     require_agent(user)
     return _TICKET_EVENTS.all(ticket.pk)
 
@@ -479,10 +489,7 @@ OTHER_TICKETS = 10
 
 def requester_other_tickets(*, user: User, ticket: Ticket) -> list[Ticket]:
     """The requester's OTHER_TICKETS other tickets, newest activity first: number, subject and status only."""
-    require_agent(user)
-    if user.role in (Role.ADMIN, Role.SUPERVISOR):
-        return _OTHER_TICKETS_ALL.all(ticket.requester_id, ticket.pk)
-    return _OTHER_TICKETS_OF_AGENT.all(ticket.requester_id, ticket.pk, user.pk, user.pk)
+    return _OTHER_TICKETS.all(user, ticket.requester_id, ticket.pk)
 
 
 def _other_tickets(tickets: QuerySet[Ticket], requester_id: int, ticket_id: int) -> QuerySet[Ticket]:
@@ -494,17 +501,7 @@ def _other_tickets(tickets: QuerySet[Ticket], requester_id: int, ticket_id: int)
     )
 
 
-# Every ticket, or an agent's (each id a parameter of its own).
-_OTHER_TICKETS_ALL = Prepared(lambda requester, ticket: _other_tickets(Ticket.objects.all(), requester, ticket), -1, -2)
-_OTHER_TICKETS_OF_AGENT = Prepared(
-    lambda requester, ticket, member, assignee: _other_tickets(
-        _visible_to_agent(Ticket.objects.all(), member=member, assignee=assignee), requester, ticket
-    ),
-    -1,
-    -2,
-    -3,
-    -4,
-)
+_OTHER_TICKETS = _visible_read(_other_tickets, -1, -2)
 
 
 def contact_timeline(*, user: User, contact: Contact, limit: int = 50) -> list[Ticket]:

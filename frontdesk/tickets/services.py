@@ -342,7 +342,7 @@ def ticket_create(
     if requester.merged_into_id is not None:
         requester = Contact.objects.select_related("organisation").get(pk=requester.merged_into_id)
     tag_names = normalise_tags(tags)
-    known_tags = _named_tags(tag_names) if tag_names else []
+    known_tags = _named_tags(tag_names)
     ticket = Ticket(
         subject=subject,
         requester=requester,
