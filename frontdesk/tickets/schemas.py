@@ -84,7 +84,8 @@ class TicketOut(Schema):
 
     @staticmethod
     def resolve_tags(ticket: Ticket) -> list[str]:
-        return [tag.name for tag in ticket.tags.all()]  # prefetched by the list endpoint
+        names: list[str] | None = getattr(ticket, "tag_names", None)  # read with the ticket (selectors)
+        return names if names is not None else [tag.name for tag in ticket.tags.all()]
 
 
 class TicketPage(Schema):

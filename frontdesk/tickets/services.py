@@ -323,7 +323,7 @@ def ticket_create(
     Checks and reads come first, outside the transaction: on SQLite a transaction holds
     the database's one write lock, so it holds only the writes. The returned ticket has
     its requester, organisation (when the requester's was loaded), team, assignee and
-    tags in memory, so showing it needs no further query.
+    tag names (`tag_names`, as from access_ticket) in memory, so showing it needs no further query.
     """
     require_role(actor, EDITOR_ROLES, "create tickets")
     subject = subject.strip()
@@ -399,17 +399,8 @@ def ticket_create(
             through.objects.bulk_create([through(ticket=ticket, tag=tag) for tag in known_tags])
         _store_attachments(message, attachments)
         publish(TicketCreated(ticket_id=ticket.pk, actor_id=actor.pk if actor else None, channel=channel))
-    _remember_tags(ticket, known_tags)
+    ticket.tag_names = tag_names  # type: ignore[attr-defined]  # as access_ticket(with_tags=True) gives them
     return ticket
-
-
-def _remember_tags(ticket: Ticket, tags: list[Tag]) -> None:
-    """`ticket.tags.all()` answers from memory, as after prefetch_related("tags") (adding or
-    removing a tag clears it, as it clears a prefetch)."""
-    cached = ticket.tags.all()
-    cached._result_cache = sorted(tags, key=lambda tag: tag.name)
-    cached._prefetch_done = True  # type: ignore[attr-defined]
-    ticket._prefetched_objects_cache = {"tags": cached}  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -491,6 +482,7 @@ def ticket_update(
         old_names = sorted(ticket.tags.values_list("name", flat=True))
         if names != old_names:
             ticket.tags.set(_tags(names))
+            ticket.tag_names = names  # type: ignore[attr-defined]
             changes.append(_Change("tags", old_names, names))
 
     if not changes:

@@ -199,6 +199,23 @@ def test_counts_are_capped() -> None:
     assert view_counts(user=admin)["all"] == 5
 
 
+def test_view_counts_follow_the_askers_teams_and_role() -> None:
+    """The counts' statement is built once per asker: a change of teams or role is a new one."""
+    agent = UserFactory.create(role=Role.AGENT)
+    reservations, payments = TeamFactory.create(members=[agent]), TeamFactory.create()
+    TicketFactory.create_batch(2, team=reservations, status="open")
+    TicketFactory.create_batch(3, team=payments, status="open")
+    counts = view_counts(user=User.objects.get(pk=agent.pk))
+
+    payments.members.add(agent)
+    with_payments = view_counts(user=User.objects.get(pk=agent.pk))
+    User.objects.filter(pk=agent.pk).update(role=Role.SUPERVISOR)
+    TicketFactory.create(team=None, status="open")
+    as_supervisor = view_counts(user=User.objects.get(pk=agent.pk))
+
+    assert (counts["open"], with_payments["open"], as_supervisor["open"]) == (2, 5, 6)
+
+
 def _walk(user: User, filters: TicketFilters, size: int) -> list[Ticket]:
     seen: list[Ticket] = []
     page = ticket_page(user=user, filters=filters, size=size)

@@ -161,10 +161,10 @@ def test_an_sla_filter_without_now_is_a_programming_error() -> None:
     ("with_deadline", "queries"),
     [
         # the agent's team ids; per rule (their team, theirs, unrouted) and status (new, open) the
-        # deadlines; the page's tickets and their tags
-        (30, 1 + 6 + 2),
+        # deadlines; the page's tickets with their tags
+        (30, 1 + 6 + 1),
         # the deadlines run out before the page is full: the same for the tickets without one
-        (3, 1 + 6 + 6 + 2),
+        (3, 1 + 6 + 6 + 1),
     ],
 )
 def test_a_page_by_sla_runs_a_fixed_number_of_queries(

@@ -21,6 +21,7 @@ from frontdesk.tickets.models import (
     TicketEvent,
     TicketType,
 )
+from frontdesk.tickets.selectors import access_ticket
 from frontdesk.tickets.services import ticket_update
 from frontdesk.tickets.tests.factories import TicketFactory
 from frontdesk.workspace.forms import EscalateToManagerForm, ReplyForm
@@ -86,7 +87,7 @@ def test_inbox_row_shows_what_the_ticket_holds(agent: User, team: Team) -> None:
         needs_manager=True,
     )
     ticket_update(ticket=ticket, actor=agent, tags=["vip", "late-arrival"], now=timezone.now() - timedelta(hours=3))
-    loaded = Ticket.objects.select_related("requester", "team", "assignee").prefetch_related("tags").get()
+    loaded = access_ticket(agent, ticket.pk, with_tags=True)  # as ticket_page reads it
 
     with translation.override("es"):
         [row] = inbox_rows([loaded])
@@ -117,9 +118,9 @@ def test_inbox_row_shows_what_the_ticket_holds(agent: User, team: Team) -> None:
     assert row["activity_ago"] == "hace 3\xa0horas"
 
 
-def test_inbox_row_of_an_unrouted_ticket_has_no_team_and_no_assignee() -> None:
-    TicketFactory.create(team=None, assignee=None)
-    loaded = Ticket.objects.select_related("requester", "team", "assignee").prefetch_related("tags").get()
+def test_inbox_row_of_an_unrouted_ticket_has_no_team_and_no_assignee(agent: User) -> None:
+    ticket = TicketFactory.create(team=None, assignee=None)
+    loaded = access_ticket(agent, ticket.pk, with_tags=True)
 
     [row] = inbox_rows([loaded])
 
