@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Field, ForeignKey, Model, QuerySet
 from django.db.models.query import ModelIterable, get_related_populators
 from django.db.models.sql import InsertQuery
@@ -213,16 +213,78 @@ class Inserts:
         self._rows.append(_Insert(instance, statement, params, parents))
 
     def write(self) -> None:
-        """The INSERTs, in the order added; each instance gets its id. Call it inside a transaction."""
+        """The INSERTs, in the order added; each instance gets its id.
+
+        Atomic by itself: on PostgreSQL the rows go as one statement (a WITH of INSERTs, each
+        naming the ids of the rows before it: one round trip, and no transaction needed around
+        it), elsewhere in a transaction (the caller's when one is open)."""
         connection = connections[DEFAULT_DB_ALIAS]
-        with _cursor(connection) as cursor:
-            for row in self._rows:
+        rows, self._rows = self._rows, []
+        if not rows:
+            return
+        if connection.vendor == "postgresql":
+            self._write_chained(connection, rows)
+            return
+        with transaction.atomic(savepoint=False), _cursor(connection) as cursor:
+            for row in rows:
                 for position, field, parent in row.parents:
                     row.params[position] = parent.pk
                     setattr(row.instance, field.name, parent)  # the id, and the parent kept cached
                 cursor.execute(row.statement.sql, row.params)
                 returned = connection.ops.fetch_returned_insert_columns(cursor, row.statement.returning_params)  # type: ignore[attr-defined]  # not in the stubs
-                (row.instance.pk,) = returned
-                row.instance._state.adding = False
-                row.instance._state.db = connection.alias
-        self._rows.clear()
+                _saved(row.instance, returned[0], connection)
+
+    @staticmethod
+    def _write_chained(connection: Any, rows: list[_Insert]) -> None:
+        order = {id(row.instance): index for index, row in enumerate(rows)}
+        shape = tuple(
+            (row.statement.sql, tuple((position, order[id(parent)]) for position, _, parent in row.parents))
+            for row in rows
+        )
+        sql = _chained_sql.get(shape)
+        if sql is None:
+            sql = _chained_sql[shape] = _chain(shape, [row.instance._meta.pk.column for row in rows])  # type: ignore[union-attr]
+        parented = {(index, position) for index, row in enumerate(rows) for position, _, _ in row.parents}
+        params = [
+            param
+            for index, row in enumerate(rows)
+            for position, param in enumerate(row.params)
+            if (index, position) not in parented
+        ]
+        with _cursor(connection) as cursor:
+            cursor.execute(sql, params)
+            ids = cursor.fetchone()
+        for row, pk in zip(rows, ids, strict=True):
+            for _, field, parent in row.parents:
+                setattr(row.instance, field.name, parent)  # the id, and the parent kept cached
+            _saved(row.instance, pk, connection)
+
+
+def _saved(instance: Model, pk: Any, connection: Any) -> None:
+    instance.pk = pk
+    instance._state.adding = False
+    instance._state.db = connection.alias
+
+
+# PostgreSQL: the chained INSERT of each sequence of rows (their INSERTs, and which parameter of
+# each is the id of which row before it), built once.
+_chained_sql: dict[tuple[tuple[str, tuple[tuple[int, int], ...]], ...], str] = {}
+
+
+def _chain(shape: tuple[tuple[str, tuple[tuple[int, int], ...]], ...], keys: list[str]) -> str:
+    """`WITH r0 AS (INSERT … RETURNING id), r1 AS (INSERT … VALUES ((SELECT id FROM r0), %s, …)
+    RETURNING id) … SELECT r0.id, r1.id …`: a data-modifying WITH runs every INSERT, and a row
+    reads the id of a row before it from that row's RETURNING."""
+    parts = []
+    for index, (sql, parents) in enumerate(shape):
+        head, rest = sql.split(" VALUES (", 1)
+        values, returning = rest.rsplit(") RETURNING ", 1)
+        placeholders = values.split(", ")
+        if any(placeholder != "%s" for placeholder in placeholders):
+            raise ValueError(f"not an INSERT of plain parameters: {sql}")
+        for position, parent in parents:
+            placeholders[position] = f'(SELECT "{keys[parent]}" FROM r{parent})'  # noqa: S608  (column names from the models)
+        parts.append(f"r{index} AS ({head} VALUES ({', '.join(placeholders)}) RETURNING {returning})")
+    columns = ", ".join(f'r{index}."{key}"' for index, key in enumerate(keys))
+    tables = ", ".join(f"r{index}" for index in range(len(shape)))
+    return f"WITH {', '.join(parts)} SELECT {columns} FROM {tables}"  # noqa: S608  (the ORM's INSERTs, bound parameters)

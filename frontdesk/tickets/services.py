@@ -4,6 +4,7 @@ state, leaves an audit event and publishes a domain event after commit."""
 import hashlib
 import re
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -392,7 +393,9 @@ def ticket_create(
     ]:
         rows.add(row)
 
-    with transaction.atomic():
+    # The rows are written atomically by themselves (on PostgreSQL in one statement): a transaction
+    # only when more goes with them.
+    with transaction.atomic() if new_tags or attachments else nullcontext():
         rows.write()
         if new_tags:
             known_tags = _tags(tag_names)  # creates the new ones
