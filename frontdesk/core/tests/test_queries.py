@@ -1,14 +1,14 @@
 from datetime import UTC, datetime
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.db.models.functions import Upper
 
 from frontdesk.accounts.models import Contact, ContactIdentity
-from frontdesk.accounts.tests.factories import ContactFactory, OrganisationFactory
+from frontdesk.accounts.tests.factories import ContactFactory, OrganisationFactory, UserFactory
 from frontdesk.core.queries import Inserts, Prepared
-from frontdesk.tickets.models import Tag, Ticket, TicketEvent
+from frontdesk.tickets.models import Message, Tag, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -102,6 +102,48 @@ def test_inserts_run_when_written_and_each_row_gets_the_id_of_the_row_it_names()
     assert event.ticket is ticket  # still the same object, as after save()
     assert not ticket._state.adding
     assert not event._state.adding
+
+
+def test_several_rows_naming_the_same_row_each_get_its_id_and_the_statement_is_reused():
+    for n in range(2):
+        ticket = _unsaved_ticket()
+        tag = Tag.objects.create(name=f"late-{n}")
+        link = Ticket.tags.through(ticket=ticket, tag=tag)
+        message = Message(ticket=ticket, kind="reply", channel="email", body_text="Keys?", created_at=NOW)
+        event = TicketEvent(ticket=ticket, kind="created", created_at=NOW)
+        rows = Inserts()
+        for row in (ticket, link, message, event):
+            rows.add(row)
+
+        with transaction.atomic():
+            rows.write()
+
+        assert Ticket.tags.through.objects.get(pk=link.pk).ticket_id == ticket.pk
+        assert Message.objects.get(pk=message.pk).ticket_id == ticket.pk == event.ticket_id
+    assert Ticket.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_written_outside_a_transaction_the_rows_are_all_written_or_none():
+    ticket = _unsaved_ticket()
+    agent_and_contact = Message(  # a message has one author: the database refuses this row
+        ticket=ticket,
+        kind="reply",
+        channel="email",
+        author_agent=UserFactory.create(),
+        author_contact=ticket.requester,
+        created_at=NOW,
+    )
+    rows = Inserts()
+    rows.add(ticket)
+    rows.add(TicketEvent(ticket=ticket, kind="created", created_at=NOW))
+    rows.add(agent_and_contact)
+
+    with pytest.raises(IntegrityError):
+        rows.write()
+
+    assert not Ticket.objects.exists()
+    assert not TicketEvent.objects.exists()
 
 
 def test_a_row_that_names_an_unsaved_row_not_added_before_it_is_refused():
