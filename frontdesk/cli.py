@@ -114,10 +114,9 @@ def _collectstatic() -> None:
 
 
 def _run_uvicorn(*, host: str, port: int, workers: int) -> None:
-    import uvicorn
+    from frontdesk.core import server
 
-    uvicorn.run(
-        "frontdesk.asgi:application",
+    server.run(
         host=host,
         port=port,
         workers=workers,

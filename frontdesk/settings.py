@@ -155,12 +155,16 @@ FRONTDESK_MAX_ATTACHMENT_BYTES = int(os.environ.get("FRONTDESK_MAX_ATTACHMENT_BY
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
-# Threads that run requests' synchronous code, per web process (core.asgi).
+# Threads that run requests' synchronous code, per web process (core.asgi). On SQLite, 2:
+# writers queue on one lock, and more threads only compete with the one holding it for the
+# process's interpreter lock; on PostgreSQL, 8, so that requests waiting on the database
+# overlap (decision 0017).
+FRONTDESK_WEB_THREADS = int(os.environ.get("FRONTDESK_WEB_THREADS", "8" if DATABASE_URL else "2"))
+
 # E-mail: the domain of the Message-IDs Frontdesk writes (mail carrying one is our own,
 # coming back), and the sender name when a mailbox has no team.
 FRONTDESK_MAIL_ID_DOMAIN = os.environ.get("FRONTDESK_MAIL_ID_DOMAIN", "frontdesk.local")
 FRONTDESK_MAIL_FROM_NAME = os.environ.get("FRONTDESK_MAIL_FROM_NAME", "Support")
-FRONTDESK_WEB_THREADS = int(os.environ.get("FRONTDESK_WEB_THREADS", "8"))
 
 # --- System e-mail (the weekly report to admins and supervisors) ----------
 # Customers' mail goes through each mailbox's own SMTP server; this is Frontdesk's own.

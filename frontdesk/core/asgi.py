@@ -109,7 +109,9 @@ class PooledASGIHandler(ASGIHandler):
 
     def _pool(self) -> "asyncio.Queue[ThreadPoolExecutor]":
         if self._free is None:  # made on first use, inside the server's event loop
-            self._free = asyncio.Queue()
+            # Last in, first out: a request gets the thread used last, whose connection is the
+            # warmest (on SQLite, its page cache stays valid while no other connection writes).
+            self._free = asyncio.LifoQueue()
             for number in range(self.threads):
                 self._free.put_nowait(ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"request-{number}"))
         return self._free
