@@ -1,4 +1,4 @@
-"""Real processes: `frontdesk serve` (embedded) and `frontdesk worker` against PostgreSQL and Redis."""
+"""Real processes: `frontdesk serve` (embedded), `frontdesk web` and `frontdesk worker` against PostgreSQL and Redis."""
 
 import os
 import socket
@@ -127,6 +127,36 @@ def test_serve_starts_embedded_with_empty_database_and_answers_health(tmp_path: 
     assert login[0] == 200
     assert (tmp_path / "frontdesk.sqlite3").exists()
     assert "Sign in at" not in output  # no demo data without --demo
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's table of sockets")
+def test_web_workers_each_listen_on_a_socket_of_their_own(tmp_path: Path) -> None:
+    """So that the kernel spreads new connections over the workers (core.server)."""
+    port = _free_port()
+    server = subprocess.Popen(
+        _frontdesk("web", "--port", str(port), "--workers", "2"),
+        env=_env(FRONTDESK_DATA=str(tmp_path)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        health = _get_when_up(f"http://127.0.0.1:{port}/healthz")
+        deadline = time.monotonic() + 30
+        while (listening := _listening_sockets(port)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.3)  # the second worker may still be starting
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0].decode()
+    assert health == (200, '{"status": "ok", "database": "sqlite"}'), output
+    assert listening == 2, output
+    assert _listening_sockets(port) == 0
+
+
+def _listening_sockets(port: int) -> int:
+    """Sockets listening on 127.0.0.1:`port` (state 0A in /proc/net/tcp)."""
+    local = f"0100007F:{port:04X}"
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for row in rows if row.split()[1] == local and row.split()[3] == "0A")
 
 
 def _get_when_up(url: str, timeout: float = 60) -> tuple[int, Any]:
