@@ -243,7 +243,7 @@ class Inserts:
         )
         sql = _chained_sql.get(shape)
         if sql is None:
-            sql = _chained_sql[shape] = _chain(shape, [row.instance._meta.pk.column for row in rows])  # type: ignore[union-attr]
+            sql = _chained_sql[shape] = _chain(shape, [str(row.instance._meta.pk.column) for row in rows])
         parented = {(index, position) for index, row in enumerate(rows) for position, _, _ in row.parents}
         params = [
             param
