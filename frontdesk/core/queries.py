@@ -237,8 +237,14 @@ class Inserts:
     @staticmethod
     def _write_chained(connection: Any, rows: list[_Insert]) -> None:
         order = {id(row.instance): index for index, row in enumerate(rows)}
+        # NULLs are written into the statement rather than sent: a new ticket has many, and with
+        # them it took more parameters than psycopg keeps the parsed form of a statement for (50).
         shape = tuple(
-            (row.statement.sql, tuple((position, order[id(parent)]) for position, _, parent in row.parents))
+            (
+                row.statement.sql,
+                tuple((position, order[id(parent)]) for position, _, parent in row.parents),
+                tuple(position for position, param in enumerate(row.params) if param is None),
+            )
             for row in rows
         )
         sql = _chained_sql.get(shape)
@@ -249,7 +255,7 @@ class Inserts:
             param
             for index, row in enumerate(rows)
             for position, param in enumerate(row.params)
-            if (index, position) not in parented
+            if param is not None and (index, position) not in parented
         ]
         with _cursor(connection) as cursor:
             cursor.execute(sql, params)
@@ -266,22 +272,25 @@ def _saved(instance: Model, pk: Any, connection: Any) -> None:
     instance._state.db = connection.alias
 
 
-# PostgreSQL: the chained INSERT of each sequence of rows (their INSERTs, and which parameter of
-# each is the id of which row before it), built once.
-_chained_sql: dict[tuple[tuple[str, tuple[tuple[int, int], ...]], ...], str] = {}
+# PostgreSQL: the chained INSERT of each sequence of rows (per row: its INSERT, which of its
+# parameters is the id of which row before it, which are NULL), built once.
+_Shape = tuple[tuple[str, tuple[tuple[int, int], ...], tuple[int, ...]], ...]
+_chained_sql: dict[_Shape, str] = {}
 
 
-def _chain(shape: tuple[tuple[str, tuple[tuple[int, int], ...]], ...], keys: list[str]) -> str:
+def _chain(shape: _Shape, keys: list[str]) -> str:
     """`WITH r0 AS (INSERT … RETURNING id), r1 AS (INSERT … VALUES ((SELECT id FROM r0), %s, …)
     RETURNING id) … SELECT r0.id, r1.id …`: a data-modifying WITH runs every INSERT, and a row
     reads the id of a row before it from that row's RETURNING."""
     parts = []
-    for index, (sql, parents) in enumerate(shape):
+    for index, (sql, parents, nulls) in enumerate(shape):
         head, rest = sql.split(" VALUES (", 1)
         values, returning = rest.rsplit(") RETURNING ", 1)
         placeholders = values.split(", ")
         if any(placeholder != "%s" for placeholder in placeholders):
             raise ValueError(f"not an INSERT of plain parameters: {sql}")
+        for position in nulls:
+            placeholders[position] = "NULL"
         for position, parent in parents:
             placeholders[position] = f'(SELECT "{keys[parent]}" FROM r{parent})'  # noqa: S608  (column names from the models)
         parts.append(f"r{index} AS ({head} VALUES ({', '.join(placeholders)}) RETURNING {returning})")
