@@ -283,9 +283,9 @@ class Response:
 class HttpClient:
     """One keep-alive HTTP/1.1 connection (the standard library's http.client), for one thread.
 
-    The figures are the server's, so the client must cost little: about 0.05 ms of the bench's
-    CPU a request, where httpx took 0.3–0.8 ms (on 2 CPUs, that was taken from the server when
-    8 clients create tickets, and added to every latency). Errors: OSError (TimeoutError when
+    The figures are the server's, so the client must cost little: about 0.15–0.25 ms of the
+    bench's CPU a request (bench/README.md), where httpx took 0.5–0.8 ms (on 2 CPUs, that was taken
+    from the server when 8 clients create tickets, and added to every latency). Errors: OSError (TimeoutError when
     the server does not answer in `timeout` seconds) and http.client.HTTPException.
     """
 

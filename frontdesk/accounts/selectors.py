@@ -1,4 +1,6 @@
-from django.db.models import Q, QuerySet
+from typing import TypeVar
+
+from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from frontdesk.accounts.models import Contact, ContactIdentity, Organisation, Role, Team, User
@@ -41,62 +43,71 @@ def agent_team_ids(user: User) -> list[int]:
 
 def agent_list(*, user: User) -> QuerySet[User]:
     require_agent(user)
-    return User.objects.filter(is_active=True).order_by("name")
+    return _active_agents()
 
 
 def team_list(*, user: User) -> QuerySet[Team]:
     require_agent(user)
+    return _teams()
+
+
+def _active_agents() -> QuerySet[User]:
+    return User.objects.filter(is_active=True).order_by("name")
+
+
+def _teams() -> QuerySet[Team]:
     return Team.objects.order_by("name")
 
 
 def team_choices(*, user: User) -> list[Team]:
-    """Every team by name (team_list), as the ticket page's forms offer them."""
+    """team_list, as the ticket page's forms offer it."""
     require_agent(user)
     teams: list[Team] = _TEAMS.all()
     return teams
 
 
 def agent_choices(*, user: User) -> list[User]:
-    """The active agents by name (agent_list) with what a choice of one needs: id, name, role."""
+    """agent_list with what a choice of one needs: id, name, role."""
     require_agent(user)
     agents: list[User] = _AGENTS.all()
     return agents
 
 
 # The ticket page offers them on every load of an open ticket: built once per thread (core.queries).
-_TEAMS: Prepared[Team] = Prepared(lambda: Team.objects.order_by("name"))
-_AGENTS: Prepared[User] = Prepared(
-    lambda: User.objects.filter(is_active=True).only("id", "name", "role").order_by("name")
-)
+_TEAMS: Prepared[Team] = Prepared(_teams)
+_AGENTS: Prepared[User] = Prepared(lambda: _active_agents().only("id", "name", "role"))
 
 
 def chosen_team(*, user: User, team_id: int | None, field: str = "team") -> Team | None:
     """The team an agent chose by id (None when none is chosen); a ValidationError naming `field`
     when there is no such team."""
     require_agent(user)
-    if team_id is None:
-        return None
-    team: Team | None = _TEAM.first(team_id)
-    if team is None:
-        raise ValidationError(_("There is no team with id %(id)s.") % {"id": team_id}, field=field)
-    return team
+    return _chosen(_TEAM, team_id, _("There is no team with id %(id)s."), field)
 
 
 def chosen_agent(*, user: User, agent_id: int | None, field: str) -> User | None:
     """The active agent chosen by id (None when none is chosen); a ValidationError naming `field`
     when there is no such agent."""
     require_agent(user)
-    if agent_id is None:
+    return _chosen(_ACTIVE_AGENT, agent_id, _("There is no active agent with id %(id)s."), field)
+
+
+M = TypeVar("M", bound=Model)
+
+
+def _chosen(read: Prepared[M], pk: int | None, missing: str, field: str) -> M | None:
+    if pk is None:
         return None
-    agent: User | None = _ACTIVE_AGENT.first(agent_id)
-    if agent is None:
-        raise ValidationError(_("There is no active agent with id %(id)s.") % {"id": agent_id}, field=field)
-    return agent
+    found: M | None = read.first(pk)
+    if found is None:
+        raise ValidationError(missing % {"id": pk}, field=field)
+    return found
 
 
-# Built once per thread (core.queries): new tickets name their team, and some their assignee.
-_TEAM = Prepared(lambda pk: Team.objects.filter(pk=pk), -1)
-_ACTIVE_AGENT = Prepared(lambda pk: User.objects.filter(is_active=True, pk=pk), -1)
+# Built once per thread (core.queries): new tickets name their team, and some their assignee. By
+# key: no ORDER BY.
+_TEAM = Prepared(lambda pk: _teams().filter(pk=pk).order_by(), -1)
+_ACTIVE_AGENT = Prepared(lambda pk: _active_agents().filter(pk=pk).order_by(), -1)
 
 
 def organisation_list(*, user: User, query: str = "") -> QuerySet[Organisation]:

@@ -135,7 +135,7 @@ def get_ticket(request: HttpRequest, ticket_id: int) -> Ticket:
 def update_ticket(request: HttpRequest, ticket_id: int, payload: TicketPatch) -> Ticket:
     """Only the fields sent change; every change is audited."""
     user = request_agent(request)
-    ticket = access_ticket(user, ticket_id, with_tags=True)
+    ticket = access_ticket(user, ticket_id)  # ticket_update reads it again, locked
     changes: dict[str, Any] = payload.model_dump(mode="json", exclude_unset=True)
     if "team" in changes:
         changes["team"] = chosen_team(user=user, team_id=changes["team"])

@@ -84,7 +84,9 @@ class TicketOut(Schema):
 
     @staticmethod
     def resolve_tags(ticket: Ticket) -> list[str]:
-        names: list[str] | None = getattr(ticket, "tag_names", None)  # read with the ticket (selectors)
+        # Read with the ticket where it was read or written whole (access_ticket(with_tags=True),
+        # ticket_page, ticket_create, a change of tags); a service's locked copy reads them here.
+        names: list[str] | None = getattr(ticket, "tag_names", None)
         return names if names is not None else [tag.name for tag in ticket.tags.all()]
 
 

@@ -39,7 +39,7 @@ def _visible_to_agent(tickets: QuerySet[Ticket], *, member: int, assignee: int) 
     """`visible_tickets` of an agent for reads of a few rows by key: the agent's teams as a
     subquery, so that the read is one query (a list reads the team ids once, for its index
     ranges). `member` and `assignee` are both the agent's id, apart so that a `Prepared` read
-    finds each as a parameter of its own; admins and supervisors see every ticket.
+    finds each as a parameter of its own (_visible_read).
 
     The subquery is written out: the ORM took longer to build it, on every ticket page and
     API read, than the database takes to run the whole query."""
