@@ -372,7 +372,8 @@ def _text_match(query: str) -> Q:
     """Tickets whose subject or any message matches every word of `query`, as prefixes.
 
     SQLite: FTS5 tables kept in step by triggers (migration 0002); PostgreSQL: stored
-    tsvector columns with GIN indexes (migration 0003). See decision 0002. Like Zendesk's, the
+    tsvector columns with GIN indexes (migration 0003), a message's words indexed with the age
+    of the message (0011). See decisions 0002 and 0018. Like Zendesk's, the
     search is bounded: it considers the newest SEARCH_CANDIDATES matching subjects and
     messages, so a word found in every third ticket costs what a rare word costs.
     A number ("1234" or "#1234") also finds that ticket.
@@ -382,25 +383,86 @@ def _text_match(query: str) -> Q:
         return Q()
     number = query.strip().lstrip("#")
     by_number = Q(pk=int(number)) if number.isdigit() and len(number) < 12 else Q(pk__in=[])
-    if connection.vendor == "sqlite":
-        match = " ".join('"' + word.replace('"', "") + '"*' for word in words)
-        sql = (
-            "SELECT rowid FROM (SELECT rowid FROM tickets_ticket_fts WHERE tickets_ticket_fts MATCH %s "
-            "ORDER BY rowid DESC LIMIT %s) "
-            "UNION SELECT m.ticket_id FROM tickets_message m WHERE m.id IN ("
-            "SELECT rowid FROM tickets_message_fts WHERE tickets_message_fts MATCH %s ORDER BY rowid DESC LIMIT %s)"
-        )
-        params = (match, SEARCH_CANDIDATES, match, SEARCH_CANDIDATES)
-        return by_number | Q(pk__in=RawSQL(sql, params))  # noqa: S611  (constant SQL, bound parameters)
-    tsquery = " & ".join(word.replace("'", "").replace("\\", "") + ":*" for word in words)
+    candidates = _sqlite_candidates(words) if connection.vendor == "sqlite" else _postgres_candidates(words)
+    return by_number | Q(pk__in=candidates)
+
+
+def _sqlite_candidates(words: list[str]) -> RawSQL:
     sql = (
-        "SELECT id FROM (SELECT id FROM tickets_ticket WHERE subject_tsv @@ to_tsquery('simple', %s) "
-        "ORDER BY id DESC LIMIT %s) subjects "
-        "UNION SELECT ticket_id FROM (SELECT ticket_id FROM tickets_message WHERE body_tsv @@ to_tsquery('simple', %s) "
-        "ORDER BY id DESC LIMIT %s) messages"
+        "SELECT rowid FROM (SELECT rowid FROM tickets_ticket_fts WHERE tickets_ticket_fts MATCH %s "
+        "ORDER BY rowid DESC LIMIT %s) "
+        "UNION SELECT m.ticket_id FROM tickets_message m WHERE m.id IN ("
+        "SELECT rowid FROM tickets_message_fts WHERE tickets_message_fts MATCH %s ORDER BY rowid DESC LIMIT %s)"
     )
-    params = (tsquery, SEARCH_CANDIDATES, tsquery, SEARCH_CANDIDATES)
-    return by_number | Q(pk__in=RawSQL(sql, params))  # noqa: S611  (constant SQL, bound parameters)
+    subjects, messages = _fts_match("tickets_ticket_fts", words), _fts_match("tickets_message_fts", words)
+    return RawSQL(sql, (subjects, SEARCH_CANDIDATES, messages, SEARCH_CANDIDATES))  # noqa: S611  (constant SQL, bound parameters)
+
+
+# One window of buckets of messages (migration 0011), its matches newest first: sorted by id + 0,
+# so that PostgreSQL never reads them by walking the primary key down from the newest message.
+_MESSAGE_WINDOW = (
+    "(SELECT ticket_id FROM tickets_message WHERE body_tsv @@ "
+    "tickets_message_search_query(to_tsquery('simple', %s), %s, %s) ORDER BY id + 0 DESC)"
+)
+
+
+def _postgres_candidates(words: list[str]) -> RawSQL:
+    """Messages are read newest first, window by window (the newest bucket, the two before it,
+    then four, …), until the LIMIT has its rows: PostgreSQL runs the windows in turn and stops."""
+    tsquery = " & ".join(word.replace("'", "").replace("\\", "") + ":*" for word in words)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT max(id) FROM tickets_message")
+        newest = cursor.fetchone()[0] or 0
+    windows = _bucket_windows(newest >> MESSAGE_BUCKET_BITS)
+    sql = (
+        "SELECT id FROM (SELECT id FROM tickets_ticket WHERE subject_tsv @@ to_tsquery('simple', %s) "  # noqa: S608  (constant SQL)
+        "ORDER BY id DESC LIMIT %s) subjects "
+        f"UNION SELECT ticket_id FROM ({' UNION ALL '.join([_MESSAGE_WINDOW] * len(windows))} LIMIT %s) messages"
+    )
+    params = [tsquery, SEARCH_CANDIDATES, *(value for window in windows for value in (tsquery, *window))]
+    return RawSQL(sql, [*params, SEARCH_CANDIDATES])  # noqa: S611  (constant SQL, bound parameters)
+
+
+FTS_TERMS = 32  # SQLite: a word that begins more terms than this is matched as a prefix
+
+
+def _fts_match(table: str, words: list[str]) -> str:
+    """An FTS5 query for `table`: every word, as the terms that begin with it ("park" OR "parking" …).
+
+    FTS5 answers a prefix query ("park"*) by merging every posting of those terms before it
+    yields a row (10 ms for a word in a third of 3,000,000 messages), but reads an OR of terms
+    lazily, newest first, stopping at the LIMIT. The terms come from the table's fts5vocab
+    (migration 0012). A word with letters beyond ASCII (which the tokenizer folds its own way),
+    or that begins more than FTS_TERMS terms, stays a prefix query."""
+    parts = []
+    with connection.cursor() as cursor:
+        for word in words:
+            lowered = word.lower()
+            if lowered.isascii():
+                after = lowered[:-1] + chr(ord(lowered[-1]) + 1)  # the first string past the prefix
+                cursor.execute(
+                    f"SELECT term FROM {table}_terms WHERE term >= %s AND term < %s LIMIT %s",  # noqa: S608  (a constant table name)
+                    [lowered, after, FTS_TERMS + 1],
+                )
+                terms = [term for (term,) in cursor.fetchall()]
+                if 0 < len(terms) <= FTS_TERMS:
+                    parts.append("(" + " OR ".join(f'"{term}"' for term in terms) + ")")
+                    continue
+            parts.append(f'"{word}"*')
+    return " AND ".join(parts)
+
+
+MESSAGE_BUCKET_BITS = 16  # message ids per search bucket: 2**16 (migration 0011)
+
+
+def _bucket_windows(newest: int) -> list[tuple[int, int]]:
+    """Buckets `newest` to 0 in windows of 1, 2, 4, … buckets, newest first: (first, last) each."""
+    windows, width = [], 1
+    while newest >= 0:
+        first = max(0, newest - width + 1)
+        windows.append((first, newest))
+        newest, width = first - 1, width * 2
+    return windows
 
 
 def count_capped(tickets: QuerySet[Ticket], cap: int = COUNT_CAP) -> int:

@@ -7,6 +7,7 @@ from pytest_django import DjangoAssertNumQueries
 from frontdesk.accounts.models import Role, User
 from frontdesk.accounts.tests.factories import ContactFactory, TeamFactory, UserFactory
 from frontdesk.core.errors import NotFound
+from frontdesk.tickets import selectors
 from frontdesk.tickets.models import Ticket
 from frontdesk.tickets.selectors import (
     OTHER_TICKETS,
@@ -21,7 +22,7 @@ from frontdesk.tickets.selectors import (
     view_counts,
 )
 from frontdesk.tickets.services import ticket_add_customer_message, ticket_add_note, ticket_create
-from frontdesk.tickets.tests.factories import TicketFactory, new_ticket
+from frontdesk.tickets.tests.factories import MessageFactory, TicketFactory, new_ticket
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -189,6 +190,45 @@ def test_text_search_finds_subject_and_message_words_with_prefixes() -> None:
 
     assert found == {by_subject, by_body}
     assert by_number == [by_body]
+
+
+@pytest.mark.parametrize("terms_per_word", [32, 1])
+def test_text_search_matches_every_word_as_a_prefix_however_the_terms_are_read(
+    monkeypatch: pytest.MonkeyPatch, terms_per_word: int
+) -> None:
+    """On SQLite a word is asked for as the terms it begins, read from the vocabulary, unless it
+    begins more than FTS_TERMS of them or has letters beyond ASCII: then as an FTS5 prefix."""
+    monkeypatch.setattr(selectors, "FTS_TERMS", terms_per_word)
+    admin = UserFactory.create(role=Role.ADMIN)
+    refunded = MessageFactory.create(body_text="Refunded the deposit for Šiauliai").ticket
+    refunds = MessageFactory.create(body_text="Two refunds, one deposit").ticket
+    MessageFactory.create(body_text="A refund, no money left behind")
+    MessageFactory.create(body_text="Šiauliai, without anything else")
+
+    def found(q: str) -> set[Ticket]:
+        return set(ticket_list(user=admin, filters=TicketFilters(view="all", q=q)))
+
+    assert found("refund depos") == {refunded, refunds}
+    assert found("REFUNDS Deposit") == {refunds}
+    assert found("šiaul refund") == {refunded}
+    assert found("refundx") == set()
+
+
+def test_text_search_keeps_the_newest_matching_messages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bound holds across PostgreSQL's buckets of message ids (migration 0011): the
+    newest SEARCH_CANDIDATES matching messages, wherever they fall, and no older one."""
+    monkeypatch.setattr(selectors, "SEARCH_CANDIDATES", 3)
+    admin = UserFactory.create(role=Role.ADMIN)
+    bucket = 2**selectors.MESSAGE_BUCKET_BITS
+    by_age = {}
+    for pk in (5, bucket + 5, 3 * bucket + 1, 3 * bucket + 9, 7 * bucket + 2):  # buckets 0, 1, 3, 3 and 7
+        message = MessageFactory.create(pk=pk, body_text=f"Refunded deposit {pk}")
+        by_age[pk] = message.ticket
+    MessageFactory.create(pk=8 * bucket, body_text="Nothing to see")
+
+    found = set(ticket_list(user=admin, filters=TicketFilters(view="all", q="refund deposit")))
+
+    assert found == {by_age[7 * bucket + 2], by_age[3 * bucket + 9], by_age[3 * bucket + 1]}
 
 
 def test_counts_are_capped() -> None:
