@@ -49,18 +49,14 @@ BACKWARD = [
 ]
 
 
-def forward(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in FORWARD:
+def on_postgres(statements: list[str]):  # type: ignore[no-untyped-def]
+    def run(apps, schema_editor):  # type: ignore[no-untyped-def]
+        for statement in statements if schema_editor.connection.vendor == "postgresql" else []:
             schema_editor.execute(statement)
 
-
-def backward(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in BACKWARD:
-            schema_editor.execute(statement)
+    return run
 
 
 class Migration(migrations.Migration):
     dependencies = [("tickets", "0010_fewer_foreign_key_indexes")]
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [migrations.RunPython(on_postgres(FORWARD), on_postgres(BACKWARD))]
