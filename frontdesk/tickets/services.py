@@ -131,9 +131,24 @@ def sanitise_html(html: str) -> str:
     return nh3.clean(html, tags=ALLOWED_TAGS, url_schemes=URL_SCHEMES, link_rel="noopener noreferrer nofollow")
 
 
+_KEPT_WHEN_LOCKING: list["models.ForeignKey[Any, Any]"] = [
+    Ticket.requester.field,
+    Ticket.organisation.field,
+    Ticket.team.field,
+    Ticket.assignee.field,
+]
+
+
 def _lock(ticket: Ticket) -> Ticket:
-    """The current row, locked for the rest of the transaction, so concurrent writers do not lose changes."""
-    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+    """The current row, locked for the rest of the transaction, so concurrent writers do not lose changes.
+
+    The people and team already read with `ticket` are kept on the locked row where it still
+    names them, so that answering with the ticket does not read them again."""
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    for field in _KEPT_WHEN_LOCKING:
+        if field.is_cached(ticket) and getattr(ticket, field.attname) == getattr(locked, field.attname):
+            field.set_cached_value(locked, field.get_cached_value(ticket))
+    return locked
 
 
 def _event(

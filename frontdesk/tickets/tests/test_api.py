@@ -764,3 +764,33 @@ def test_merge_moves_the_conversation_and_forwards(api: Client) -> None:
     assert target.messages.count() == 2
     again = client.post(f"/api/v1/tickets/{target.pk}/merge", {"into": target.pk}, content_type=JSON)
     assert again.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("path", "payload"),
+    [
+        ("", {"priority": "high"}),
+        ("/escalate-to-manager", {"reason": "Refund over the limit"}),
+    ],
+    ids=["update", "escalate"],
+)
+def test_a_change_answers_with_the_rows_it_read_before_locking(
+    api: Client, admin: User, path: str, payload: dict[str, Any]
+) -> None:
+    """The service works on the row locked again; the requester, organisation, team and
+    assignee read with the ticket are kept on it, so the answer loads none of them again."""
+    team = TeamFactory.create(members=[admin])
+    ticket = new_ticket(
+        requester=ContactFactory.create(organisation=OrganisationFactory.create()), team=team, assignee=admin
+    )
+    api.get("/api/v1/tickets?limit=1")  # the token's first use is recorded once
+    method = api.patch if not path else api.post
+
+    with CaptureQueriesContext(connection) as queries:
+        response = method(f"/api/v1/tickets/{ticket.pk}{path}", payload, content_type=JSON)
+
+    assert response.status_code == 200
+    assert response.json()["organisation"]["id"] == ticket.organisation_id
+    loaded = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("SELECT")]
+    for table in ("accounts_contact", "accounts_organisation", "accounts_team", "accounts_user"):
+        assert not [sql for sql in loaded if sql.split(" WHERE ")[0].endswith(f'FROM "{table}"')], table
