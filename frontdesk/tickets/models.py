@@ -155,8 +155,11 @@ class Ticket(models.Model):
             models.Index(fields=["team", "-last_activity_at", "-id"], name="ticket_team_act"),
             # Assigned / unassigned views by status, and "my" views.
             models.Index(fields=["assignee", "status", "-last_activity_at", "-id"], name="ticket_assignee_status_act"),
-            # An agent's "Unassigned" count: assignee, status and team from the index alone.
-            models.Index(fields=["assignee", "status", "team"], name="ticket_assignee_status_team"),
+            # An agent's "Unassigned" and "My unanswered" counts: assignee, status, team and
+            # awaiting_agent from the index alone.
+            models.Index(
+                fields=["assignee", "status", "team", "awaiting_agent"], name="ticket_assignee_status_waiting"
+            ),
             # Status views across teams (Open, Pending) for supervisors.
             models.Index(fields=["status", "-last_activity_at", "-id"], name="ticket_status_act"),
             # "All", and the fallback order.
@@ -165,10 +168,11 @@ class Ticket(models.Model):
             models.Index(fields=["organisation", "created_at"], name="ticket_organisation_created"),
             # A requester's other tickets, a contact's timeline.
             models.Index(fields=["requester", "-last_activity_at"], name="ticket_requester_act"),
-            # "Needs manager" is a small set: index only those rows, by team for agents' views.
+            # "Needs manager" is a small set: index only those rows, by team for agents' views;
+            # with the assignee, an agent's count reads the index alone.
             models.Index(
-                fields=["team", "-last_activity_at", "-id"],
-                name="ticket_needs_manager_team_act",
+                fields=["team", "-last_activity_at", "-id", "assignee"],
+                name="ticket_needs_manager_cover",
                 condition=Q(needs_manager=True),
             ),
             # The routing queue: unassigned tickets waiting on an agent, oldest first.
