@@ -20,8 +20,12 @@ def _setup() -> None:
 
 def _migrate(verbosity: int = 0) -> None:
     from django.core.management import call_command
+    from django.db import connection
+
+    from frontdesk.core.sqlite.statistics import analyze_new_indexes
 
     call_command("migrate", interactive=False, verbosity=verbosity)
+    analyze_new_indexes(connection)  # an index a migration added, at once (SQLite)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -411,9 +411,9 @@ def _postgres_candidates(words: list[str]) -> RawSQL:
     then four, …), until the LIMIT has its rows: PostgreSQL runs the windows in turn and stops."""
     tsquery = " & ".join(word.replace("'", "").replace("\\", "") + ":*" for word in words)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT max(id) FROM tickets_message")
+        cursor.execute("SELECT tickets_message_bucket(max(id)) FROM tickets_message")
         newest = cursor.fetchone()[0] or 0
-    windows = _bucket_windows(newest >> MESSAGE_BUCKET_BITS)
+    windows = _bucket_windows(newest)
     sql = (
         "SELECT id FROM (SELECT id FROM tickets_ticket WHERE subject_tsv @@ to_tsquery('simple', %s) "  # noqa: S608  (constant SQL)
         "ORDER BY id DESC LIMIT %s) subjects "
@@ -450,9 +450,6 @@ def _fts_match(table: str, words: list[str]) -> str:
                     continue
             parts.append(f'"{word}"*')
     return " AND ".join(parts)
-
-
-MESSAGE_BUCKET_BITS = 16  # message ids per search bucket: 2**16 (migration 0011)
 
 
 def _bucket_windows(newest: int) -> list[tuple[int, int]]:

@@ -10,6 +10,7 @@ from django.db.utils import ConnectionHandler
 
 from frontdesk.core.sqlite import base as sqlite_base
 from frontdesk.core.sqlite.base import _Checkpointer
+from frontdesk.core.sqlite.statistics import analyze_new_indexes
 
 
 def _handler(path: Path) -> ConnectionHandler:
@@ -102,3 +103,35 @@ def test_writers_leave_checkpoints_to_the_checkpointer_and_the_wal_is_reused(
 
     # Without a checkpoint (SQLite's own waits for 1,000 pages) the WAL would have grown to twice that.
     assert reused <= filled
+
+
+def test_an_index_added_after_the_statistics_is_measured_once(tmp_path: Path, django_db_blocker: Any) -> None:
+    connection = _handler(tmp_path / "stats.sqlite3").create_connection("default")
+
+    def run(*statements: str) -> None:
+        with connection.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+
+    with django_db_blocker.unblock():  # its own database file, not the test database
+        run(
+            "CREATE TABLE ticket (team INTEGER, status TEXT)",
+            "CREATE INDEX ticket_team ON ticket (team)",
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100) "
+            "INSERT INTO ticket SELECT i % 10, 'open' FROM n",
+            "CREATE TABLE never_analysed (x INTEGER)",
+            "CREATE INDEX never_analysed_x ON never_analysed (x)",
+        )
+        before_any = analyze_new_indexes(connection)  # no statistics at all: nothing is compared
+        run("ANALYZE ticket", "CREATE INDEX ticket_status ON ticket (status)")
+        measured = analyze_new_indexes(connection)
+        again = analyze_new_indexes(connection)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT idx FROM sqlite_stat1 ORDER BY idx")
+            statistics = [idx for (idx,) in cursor.fetchall()]
+        connection.close()
+
+    assert before_any == []
+    assert measured == ["ticket_status"]
+    assert again == []
+    assert statistics == ["ticket_status", "ticket_team"]

@@ -11,20 +11,21 @@ the newest bucket, then the two before it, then four, … until it has enough: t
 gives only the matches of the buckets asked for, so a search reads about as many rows at
 3,000,000 messages as at 300,000.
 
-`tickets_message_search_vector` makes the indexed words; `tickets_message_search_query`
-turns a query ('refund':*) into the query for buckets `first` to `last`. It is marked
-PARALLEL UNSAFE so that PostgreSQL never runs the buckets' queries side by side, which would
-lose their order and the early stop (tickets.selectors._text_match). SQLite is unchanged.
+`tickets_message_bucket` says which bucket an id is in (the search asks it for the newest);
+`tickets_message_search_vector` makes the indexed words; `tickets_message_search_query` turns a
+query ('refund':*) into the query for buckets `first` to `last`. It is marked PARALLEL UNSAFE so
+that PostgreSQL never runs the buckets' queries side by side, which would lose their order and
+the early stop (tickets.selectors._postgres_candidates). SQLite is unchanged.
 """
 
 from django.db import migrations
 
-BUCKET_BITS = 16  # a bucket holds 2**16 message ids; tickets.selectors.MESSAGE_BUCKET_BITS
-
 FORWARD = [
-    "CREATE OR REPLACE FUNCTION tickets_message_search_vector(id bigint, body text) RETURNS tsvector "  # noqa: S608
+    "CREATE OR REPLACE FUNCTION tickets_message_bucket(id bigint) RETURNS bigint "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT id >> 16 $$",
+    "CREATE OR REPLACE FUNCTION tickets_message_search_vector(id bigint, body text) RETURNS tsvector "
     "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT array_to_tsvector(ARRAY("
-    f"SELECT (id >> {BUCKET_BITS})::text || '_' || lexeme FROM unnest(to_tsvector('simple', body)))) $$",
+    "SELECT tickets_message_bucket(id)::text || '_' || lexeme FROM unnest(to_tsvector('simple', body)))) $$",
     # Every quoted word of `query` gets the bucket in front: 'refund':* -> '45_refund':*, once per bucket.
     "CREATE OR REPLACE FUNCTION tickets_message_search_query(query tsquery, first bigint, last bigint) "
     "RETURNS tsquery LANGUAGE sql IMMUTABLE PARALLEL UNSAFE AS $$ SELECT string_agg("
@@ -45,6 +46,7 @@ BACKWARD = [
     "CREATE INDEX tickets_message_body_tsv ON tickets_message USING gin (body_tsv)",
     "DROP FUNCTION IF EXISTS tickets_message_search_query(tsquery, bigint, bigint)",
     "DROP FUNCTION IF EXISTS tickets_message_search_vector(bigint, text)",
+    "DROP FUNCTION IF EXISTS tickets_message_bucket(bigint)",
     "ANALYZE tickets_message",
 ]
 

@@ -219,7 +219,7 @@ def test_text_search_keeps_the_newest_matching_messages(monkeypatch: pytest.Monk
     newest SEARCH_CANDIDATES matching messages, wherever they fall, and no older one."""
     monkeypatch.setattr(selectors, "SEARCH_CANDIDATES", 3)
     admin = UserFactory.create(role=Role.ADMIN)
-    bucket = 2**selectors.MESSAGE_BUCKET_BITS
+    bucket = 2**16  # message ids per bucket: tickets_message_bucket (migration 0011)
     by_age = {}
     for pk in (5, bucket + 5, 3 * bucket + 1, 3 * bucket + 9, 7 * bucket + 2):  # buckets 0, 1, 3, 3 and 7
         message = MessageFactory.create(pk=pk, body_text=f"Refunded deposit {pk}")
